@@ -1,0 +1,10 @@
+//! # aio
+//!
+//! A thread-per-core async runtime for Linux built on io_uring, with an
+//! epoll fallback where io_uring is unavailable. See the README for a tour.
+//!
+//! Everything here is re-exported from the `uring-rt` crate and the
+//! `aio-macros` procedural macros, under the paths in DESIGN.md.
+
+pub use aio_macros::{main, test};
+pub use uring_rt::*;

@@ -1,0 +1,21 @@
+/// Which I/O backend a runtime uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Driver {
+    /// io_uring when it works here (proved by a full round trip), epoll
+    /// otherwise. The environment variable `AIO_DRIVER=uring|epoll`
+    /// overrides this choice (and only this one).
+    #[default]
+    Auto,
+    /// io_uring; building a runtime fails with the reason if it cannot start.
+    IoUring,
+    /// The epoll readiness backend.
+    Epoll,
+}
+
+impl Driver {
+    /// The backend of the runtime running on this thread, or `None` outside
+    /// a runtime.
+    pub fn current() -> Option<Driver> {
+        crate::runtime::context::current_driver()
+    }
+}

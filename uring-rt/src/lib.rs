@@ -1,0 +1,30 @@
+//! The aio runtime: a single-threaded io_uring proactor per core (with an
+//! epoll readiness fallback), a local executor, owned-buffer ("rent") I/O,
+//! networking, files, timers, core-local synchronisation and the
+//! thread-per-core launcher.
+//!
+//! Users depend on the `aio` facade, which re-exports this crate under the
+//! paths in DESIGN.md; documentation examples are written against `aio`.
+
+pub mod buf;
+pub mod cores;
+mod driver;
+pub mod fs;
+pub mod io;
+pub mod net;
+mod runtime;
+pub mod sync;
+pub mod task;
+pub mod time;
+
+pub use buf::BufResult;
+pub use driver::Driver;
+pub use io::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRent, AsyncWriteRentExt};
+pub use runtime::{Runtime, RuntimeBuilder};
+pub use task::{spawn, JoinError, JoinHandle};
+
+#[doc(hidden)]
+pub mod __private {
+    //! Support for the `aio-macros` expansions. Not public API.
+    pub use crate::runtime::macro_support::*;
+}
