@@ -1,17 +1,37 @@
 //! Owned buffers for completion-based I/O.
 //!
 //! An operation takes its buffer by value and hands it back with the result
-//! ([`BufResult`]), so the kernel can write into it while the operation is in
-//! flight without any borrow the user could observe. [`IoBuf`] is a buffer the
-//! kernel reads from (writes, sends); [`IoBufMut`] one it writes into (reads,
-//! receives).
+//! ([`BufResult`]), so the kernel can use it while the operation is in
+//! flight without any borrow the user could observe, and a future dropped
+//! early leaves the buffer with the runtime until the kernel is done.
+//!
+//! - [`IoBuf`]: a buffer the kernel reads from (writes, sends): its
+//!   initialized bytes.
+//! - [`IoBufMut`]: a buffer the kernel writes into (reads, receives): its
+//!   *writable region*, which for a `Vec<u8>` is the spare capacity
+//!   `[len, capacity)`, so reads append.
+//! - [`Slice`] / [`SliceMut`]: owned views of part of a buffer, to write or
+//!   read only that part; `into_inner()` gives the whole buffer back.
+//!
+//! With the `bytes` feature, `bytes::Bytes` is an `IoBuf` and
+//! `bytes::BytesMut` both (its writable region is its spare capacity, as for
+//! a `Vec`).
 
+#[cfg(feature = "bytes")]
+mod bytes;
 mod io_buf;
 mod io_buf_mut;
+mod slice;
+mod slice_mut;
 
 pub use io_buf::IoBuf;
 pub use io_buf_mut::IoBufMut;
+pub use slice::Slice;
+pub use slice_mut::SliceMut;
 
 /// The result of an owned-buffer operation: the outcome and the buffer, which
 /// always comes back, on error too.
 pub type BufResult<T, B> = (std::io::Result<T>, B);
+
+#[cfg(test)]
+mod tests;

@@ -25,5 +25,23 @@ pub trait AsyncReadRent {
     /// # Cancel safety
     ///
     /// As for [`read`](AsyncReadRent::read).
-    fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>>;
+    fn readv<B: IoBufMut>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>>;
+}
+
+/// A mutable reference reads from what it points to, so generic code can take
+/// `R: AsyncReadRent` and callers keep their stream (`read_exact(&mut stream, ..)`).
+impl<T: AsyncReadRent + ?Sized> AsyncReadRent for &mut T {
+    fn read<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        (**self).read(buf)
+    }
+
+    fn readv<B: IoBufMut>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        (**self).readv(bufs)
+    }
 }

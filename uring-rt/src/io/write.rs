@@ -37,3 +37,23 @@ pub trait AsyncWriteRent {
     /// Cancel safe: dropping it before completion may or may not shut down.
     fn shutdown(&mut self) -> impl Future<Output = io::Result<()>>;
 }
+
+/// A mutable reference writes to what it points to, so generic code can take
+/// `W: AsyncWriteRent` and callers keep their stream.
+impl<T: AsyncWriteRent + ?Sized> AsyncWriteRent for &mut T {
+    fn write<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>> {
+        (**self).write(buf)
+    }
+
+    fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        (**self).writev(bufs)
+    }
+
+    fn flush(&mut self) -> impl Future<Output = io::Result<()>> {
+        (**self).flush()
+    }
+
+    fn shutdown(&mut self) -> impl Future<Output = io::Result<()>> {
+        (**self).shutdown()
+    }
+}

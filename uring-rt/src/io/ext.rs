@@ -1,0 +1,210 @@
+//! Loops over the one-shot operations of [`AsyncReadRent`] and
+//! [`AsyncWriteRent`]: `read_exact`, `write_all`, `writev_all`.
+
+use std::future::Future;
+use std::io;
+
+use crate::buf::{IoBuf, IoBufMut, SliceMut};
+use crate::io::{AsyncReadRent, AsyncWriteRent};
+use crate::BufResult;
+
+/// Reading helpers for every [`AsyncReadRent`] (blanket-implemented; import
+/// the trait to call them).
+pub trait AsyncReadRentExt: AsyncReadRent {
+    /// Reads until `buf`'s whole writable region is filled, returning its
+    /// length (`bytes_total()` at the call).
+    ///
+    /// The region is the one [`IoBufMut`] defines: for a `Vec<u8>`, its spare
+    /// capacity, so `read_exact(Vec::with_capacity(n))` reads exactly `n`
+    /// bytes, and `read_exact(vec.slice_mut(..n))` appends exactly `n` bytes
+    /// to what `vec` holds (see [`SliceMut`]); for a `Box<[u8]>`, the whole
+    /// slice. An empty region completes at once with `Ok(0)` without reading.
+    ///
+    /// Reads that fail with [`ErrorKind::Interrupted`](io::ErrorKind::Interrupted)
+    /// are retried.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::UnexpectedEof`](io::ErrorKind::UnexpectedEof) if the
+    ///   stream ends before the region is full;
+    /// - any error of [`read`](AsyncReadRent::read).
+    ///
+    /// The buffer always comes back, with the bytes read before the error
+    /// marked initialized (a `Vec`'s length grew by that many); how many is
+    /// not otherwise reported.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped after some reads completed,
+    /// those bytes have been taken from the stream and are lost with the
+    /// buffer.
+    fn read_exact<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>>;
+}
+
+impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
+    async fn read_exact<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
+        let total = buf.bytes_total();
+        // The slice keeps the buffer's region in place while it fills (one
+        // `set_init` on the buffer at the end) and moves its own region past
+        // each read, so every read continues where the last one stopped.
+        let mut slice = SliceMut::whole(buf);
+        while slice.bytes_total() > 0 {
+            let (res, back) = self.read(slice).await;
+            slice = back;
+            match res {
+                Ok(0) => {
+                    let err = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "stream ended before read_exact filled the buffer",
+                    );
+                    return (Err(err), slice.into_inner());
+                }
+                // The reader reported the bytes through `set_init`, which
+                // shrank the slice's region.
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), slice.into_inner()),
+            }
+        }
+        (Ok(total), slice.into_inner())
+    }
+}
+
+/// Writing helpers for every [`AsyncWriteRent`] (blanket-implemented; import
+/// the trait to call them).
+pub trait AsyncWriteRentExt: AsyncWriteRent {
+    /// Writes all of `buf`'s initialized bytes, looping over partial writes,
+    /// and returns their number.
+    ///
+    /// Each retry writes a [`Slice`](crate::buf::Slice) of the rest, so
+    /// nothing is copied. Writes that fail with
+    /// [`ErrorKind::Interrupted`](io::ErrorKind::Interrupted) are retried.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::WriteZero`](io::ErrorKind::WriteZero) if a write
+    ///   accepts no byte while some remain;
+    /// - any error of [`write`](AsyncWriteRent::write).
+    ///
+    /// The buffer always comes back. After an error, a prefix of it may have
+    /// been written; how long is not reported.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a `write_all` dropped before it completes may have
+    /// written a prefix of the buffer, and the caller cannot tell how much.
+    fn write_all<B: IoBuf>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>>;
+
+    /// Writes all initialized bytes of every buffer in order (gather),
+    /// looping over partial vectored writes, and returns their total.
+    ///
+    /// The first attempt writes `bufs` as they are; after a partial write the
+    /// rest is written with further vectored writes that start at the first
+    /// unwritten byte. An empty list, or buffers with no bytes, complete at
+    /// once with `Ok(0)`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`write_all`](AsyncWriteRentExt::write_all), with the errors of
+    /// [`writev`](AsyncWriteRent::writev). The buffers always come back, in
+    /// their order.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe, as for `write_all`.
+    fn writev_all<B: IoBuf>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>>;
+}
+
+impl<W: AsyncWriteRent + ?Sized> AsyncWriteRentExt for W {
+    async fn write_all<B: IoBuf>(&mut self, mut buf: B) -> BufResult<usize, B> {
+        let total = buf.bytes_init();
+        let mut written = 0;
+        while written < total {
+            let (res, back) = self.write(buf.slice(written..total)).await;
+            buf = back.into_inner();
+            match res {
+                Ok(0) => return (Err(write_zero("write_all")), buf),
+                // A writer that claims more than it was given is buggy; do not
+                // let it push `written` past the end.
+                Ok(n) => written += n.min(total - written),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), buf),
+            }
+        }
+        (Ok(total), buf)
+    }
+
+    async fn writev_all<B: IoBuf>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        let total: usize = bufs.iter().map(IoBuf::bytes_init).sum();
+        if total == 0 {
+            return (Ok(0), bufs);
+        }
+        // Fast path: one vectored write usually takes everything.
+        let mut bufs = bufs;
+        let n = loop {
+            let (res, back) = self.writev(bufs).await;
+            bufs = back;
+            match res {
+                Ok(0) => return (Err(write_zero("writev_all")), bufs),
+                Ok(n) if n >= total => return (Ok(total), bufs),
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), bufs),
+            }
+        };
+        // Partial write: view every buffer as a slice and write the unwritten
+        // tail `slices[first..]`, whose first slice is advanced past its
+        // written prefix.
+        let mut slices: Vec<_> = bufs.into_iter().map(|b| b.slice(..)).collect();
+        let mut first = 0;
+        let mut written = n;
+        advance(&mut slices, &mut first, n);
+        let res = loop {
+            if written >= total {
+                break Ok(total);
+            }
+            let rest = slices.split_off(first);
+            let (res, mut back) = self.writev(rest).await;
+            slices.append(&mut back);
+            match res {
+                Ok(0) => break Err(write_zero("writev_all")),
+                Ok(n) => {
+                    let n = n.min(total - written);
+                    written += n;
+                    advance(&mut slices, &mut first, n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        (res, slices.into_iter().map(|s| s.into_inner()).collect())
+    }
+}
+
+/// Moves `first` and the slice it names past `n` more written bytes, skipping
+/// slices that become (or were) empty.
+fn advance<B: IoBuf>(slices: &mut [crate::buf::Slice<B>], first: &mut usize, mut n: usize) {
+    while let Some(slice) = slices.get_mut(*first) {
+        let len = slice.bytes_init();
+        if n < len {
+            slice.advance(n);
+            return;
+        }
+        slice.advance(len);
+        n -= len;
+        *first += 1;
+    }
+}
+
+fn write_zero(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WriteZero,
+        format!("{what}: the writer accepted 0 bytes before the buffer was written"),
+    )
+}
+
+#[cfg(test)]
+mod tests;
