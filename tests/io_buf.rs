@@ -73,7 +73,7 @@ impl AsyncReadRent for Pipe {
 
     async fn readv<B: IoBufMut>(&mut self, mut bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         let mut total = 0;
-        for buf in bufs.drain(..).collect::<Vec<_>>() {
+        for buf in std::mem::take(&mut bufs) {
             let (res, buf) = self.read(buf).await;
             bufs.push(buf);
             match res {
