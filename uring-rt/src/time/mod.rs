@@ -1,1 +1,44 @@
-//! TODO
+//! Timers: [`sleep`], [`timeout`] and [`interval`], driven by the runtime.
+//!
+//! Every runtime owns one timer wheel; these futures register a deadline and
+//! a waker in it, and the runtime bounds its wait for I/O by the nearest
+//! deadline, so a timer costs no syscall and no thread. The wheel has 1 ms
+//! resolution and rounds deadlines up: a timer never completes before its
+//! deadline (`Instant::now() >= deadline` holds when it does) and usually
+//! completes within about a millisecond after it. Timers that fall due
+//! together wake their tasks in deadline order.
+//!
+//! The futures are runtime-only: they may be created anywhere, but polling
+//! one outside an aio runtime panics.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use aio::time::{sleep, timeout, Instant};
+//!
+//! let rt = aio::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_millis(5)).await;
+//!     assert!(start.elapsed() >= Duration::from_millis(5));
+//!
+//!     let never = std::future::pending::<()>();
+//!     let res = timeout(Duration::from_millis(1), never).await;
+//!     assert!(res.is_err());
+//! });
+//! ```
+
+mod error;
+mod interval;
+mod sleep;
+mod timeout;
+mod wheel;
+
+pub use error::Elapsed;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+/// A monotonic instant; the same type as [`std::time::Instant`].
+pub use std::time::Instant;
+pub use timeout::{timeout, timeout_at, Timeout};
+
+pub(crate) use wheel::Timers;
