@@ -49,6 +49,7 @@ impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
         // each read, so every read continues where the last one stopped.
         let mut slice = SliceMut::whole(buf);
         while slice.bytes_total() > 0 {
+            let room = slice.bytes_total();
             let (res, back) = self.read(slice).await;
             slice = back;
             match res {
@@ -60,7 +61,16 @@ impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
                     return (Err(err), slice.into_inner());
                 }
                 // The reader reported the bytes through `set_init`, which
-                // shrank the slice's region.
+                // shrank the slice's region; a reader that forgot would make
+                // this loop spin forever, so say so instead.
+                Ok(_) if slice.bytes_total() == room => {
+                    let err = io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "read_exact: the reader returned Ok(n > 0) without calling \
+                         IoBufMut::set_init on the buffer (see AsyncReadRent's docs)",
+                    );
+                    return (Err(err), slice.into_inner());
+                }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return (Err(e), slice.into_inner()),

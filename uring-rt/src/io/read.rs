@@ -7,7 +7,17 @@ use crate::BufResult;
 ///
 /// Each method takes the buffer by value and returns it with the result, on
 /// error too. Data is written into the buffer's writable region (for a
-/// `Vec<u8>`, `[len, capacity)`), whose initialized length is updated.
+/// `Vec<u8>`, `[len, capacity)`, so a read appends), whose initialized
+/// length is updated. [`AsyncReadRentExt`](crate::io::AsyncReadRentExt)
+/// adds `read_exact` to every implementor.
+///
+/// # Implementing
+///
+/// A `read` that returns `Ok(n)` has written `n` bytes at the start of the
+/// buffer's writable region (`write_ptr()`, at most `bytes_total()` bytes)
+/// and called [`set_init(n)`](IoBufMut::set_init) before returning: callers
+/// such as `read_exact` learn how far the buffer is filled from the buffer,
+/// not from `n`. `readv` does the same for each buffer it fills.
 pub trait AsyncReadRent {
     /// Reads at most `buf.bytes_total()` bytes. `Ok(0)` means end of stream
     /// (or a buffer with no room).

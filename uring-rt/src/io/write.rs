@@ -7,8 +7,19 @@ use crate::BufResult;
 /// Writes from owned buffers.
 ///
 /// Each method takes the buffer by value and returns it with the result, on
-/// error too. A write may be partial; see
-/// [`write_all`](crate::io::AsyncWriteRentExt::write_all).
+/// error too. What is written is the buffer's initialized bytes
+/// (`bytes_init()` bytes at `read_ptr()`); write a part of a buffer with
+/// [`IoBuf::slice`]. A write may be partial; see
+/// [`write_all`](crate::io::AsyncWriteRentExt::write_all), which
+/// [`AsyncWriteRentExt`](crate::io::AsyncWriteRentExt) adds to every
+/// implementor.
+///
+/// # Implementing
+///
+/// `Ok(n)` means the first `n` initialized bytes were written, in order
+/// (across the buffers, for `writev`), with `n` no larger than what was
+/// given. `Ok(0)` for a non-empty buffer means the writer can take no more;
+/// `write_all` turns it into [`ErrorKind::WriteZero`](io::ErrorKind::WriteZero).
 pub trait AsyncWriteRent {
     /// Writes some prefix of `buf`'s initialized bytes, returning how many.
     ///

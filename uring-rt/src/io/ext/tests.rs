@@ -153,6 +153,28 @@ fn read_exact_through_mut_ref_and_generic_code() {
     assert_eq!(res.unwrap_err().kind(), ErrorKind::UnexpectedEof);
 }
 
+#[test]
+fn read_exact_reports_a_reader_that_does_not_set_init() {
+    /// Claims every read filled the buffer, without writing or `set_init`.
+    struct Liar;
+    impl AsyncReadRent for Liar {
+        async fn read<B: IoBufMut>(&mut self, buf: B) -> crate::BufResult<usize, B> {
+            let n = buf.bytes_total();
+            (Ok(n), buf)
+        }
+        async fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> crate::BufResult<usize, Vec<B>> {
+            (Ok(0), bufs)
+        }
+    }
+    let mut vec = Vec::with_capacity(8);
+    vec.push(1);
+    let (res, buf) = block_on(Liar.read_exact(vec));
+    let err = res.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert!(err.to_string().contains("set_init"), "{err}");
+    assert_eq!(buf, [1], "nothing is marked initialized");
+}
+
 #[cfg(feature = "bytes")]
 #[test]
 fn read_exact_into_bytes_mut() {
