@@ -13,9 +13,20 @@ pub enum Driver {
 }
 
 impl Driver {
-    /// The backend of the runtime running on this thread, or `None` outside
-    /// a runtime.
-    pub fn current() -> Option<Driver> {
+    /// The backend of the runtime running on this thread (never `Auto`).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn current() -> Driver {
         crate::runtime::context::current_driver()
     }
+}
+
+/// Why `Driver::Auto` last fell back to epoll in this process (the error
+/// io_uring gave), for the program's own logs; `None` if it never did. aio
+/// itself prints nothing.
+pub fn fallback_reason() -> Option<String> {
+    super::detect::fallback_reason()
 }

@@ -1,7 +1,363 @@
 //! The proactor: one [`Op`] future type for every kernel operation, an
 //! in-flight table, and two backends (io_uring and epoll) that run the same
 //! op definitions.
+//!
+//! # Op lifecycle
+//!
+//! Each submitted op gets a slot in a slab, keyed by `(generation << 32) |
+//! index` so that no stale completion can be mistaken for a later op that
+//! reuses the index. A slot is:
+//!
+//! - `Pending(waker)`: in flight, its future alive; a completion stores the
+//!   result and wakes the future.
+//! - `Completed(res, flags)`: done, waiting for its future to be polled (or
+//!   dropped); the future removes the slot.
+//! - `Ignored(op)`: its future was dropped while in flight. The op's data
+//!   (buffer, fd, sockaddr...) moved into the slot and a cancellation was
+//!   requested; the completion, when it comes, runs the op's `complete` and
+//!   drops the output (closing an accepted fd, freeing the buffer) and frees
+//!   the slot. Nothing the kernel may still touch is released before that.
+//!
+//! Shutdown cancels everything still in flight and waits (boundedly) for the
+//! completions; whatever the kernel still owns after that is leaked.
 
+mod call;
+mod detect;
+mod epoll;
 mod kind;
+mod op;
+pub(crate) mod ops;
+mod uring;
 
+pub(crate) use call::{Call, CURRENT_POS};
+pub(crate) use detect::{available_drivers, env_override};
 pub use kind::Driver;
+pub(crate) use op::{Op, OpCode};
+
+use std::cell::RefCell;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use crate::runtime::Shared;
+
+/// How long dropping a runtime waits for cancelled operations to complete
+/// before leaking what the kernel still owns.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// Keys with this bit set belong to the backends themselves (the eventfd
+/// read, cancellations, wait timeouts); op keys never have it.
+pub(crate) const INTERNAL_KEY: u64 = 1 << 63;
+
+/// A completion reported by a backend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Completion {
+    pub(crate) key: u64,
+    /// The kernel's result: non-negative on success, `-errno` on failure.
+    pub(crate) res: i32,
+    pub(crate) flags: u32,
+}
+
+/// The per-runtime I/O driver.
+pub(crate) struct IoDriver {
+    kind: Driver,
+    inner: RefCell<Inner>,
+}
+
+struct Inner {
+    slots: Slab<Slot>,
+    next_gen: u32,
+    backend: Backend,
+    /// Filled by the backend, dispatched by `turn`; kept to reuse its memory.
+    completions: Vec<Completion>,
+    wakers: Vec<Waker>,
+    shut_down: bool,
+}
+
+struct Slot {
+    gen: u32,
+    state: Lifecycle,
+}
+
+enum Lifecycle {
+    Pending(Option<Waker>),
+    Completed(i32, u32),
+    Ignored(Box<dyn Orphan>),
+}
+
+/// An op whose future was dropped while in flight.
+trait Orphan {
+    fn complete(self: Box<Self>, res: i32, flags: u32);
+}
+
+impl<T: OpCode> Orphan for T {
+    fn complete(self: Box<Self>, res: i32, flags: u32) {
+        drop(T::complete(*self, op::cqe_result(res), flags));
+    }
+}
+
+/// The backend that runs calls.
+pub(crate) enum Backend {
+    Uring(uring::Uring),
+    Epoll(epoll::Epoll),
+    /// After shutdown.
+    Closed,
+}
+
+impl Backend {
+    /// Starts running `call` under `key`. `Ok(Some(res))` means it already
+    /// completed; `Ok(None)` that its completion will come through `turn`.
+    fn push(&mut self, key: u64, call: Call, out: &mut Vec<Completion>) -> io::Result<Option<i32>> {
+        match self {
+            Backend::Uring(b) => b.push(key, call, out).map(|()| None),
+            Backend::Epoll(b) => b.push(key, call, out),
+            Backend::Closed => Ok(Some(-libc::ECANCELED)),
+        }
+    }
+
+    /// Asks for the op under `key` to be cancelled; its completion (often
+    /// `ECANCELED`) comes through `out` or a later `turn`.
+    fn cancel(&mut self, key: u64, out: &mut Vec<Completion>) {
+        match self {
+            Backend::Uring(b) => b.cancel(key, out),
+            Backend::Epoll(b) => b.cancel(key, out),
+            Backend::Closed => {}
+        }
+    }
+
+    /// Submits queued work and reaps completions into `out`, waiting up to
+    /// `timeout` (`None`: until something completes) if none are ready.
+    fn turn(&mut self, timeout: Option<Duration>, out: &mut Vec<Completion>) -> io::Result<()> {
+        match self {
+            Backend::Uring(b) => b.turn(timeout, out),
+            Backend::Epoll(b) => b.turn(timeout, out),
+            Backend::Closed => Ok(()),
+        }
+    }
+
+    /// Cancels the backend's own in-flight work before shutdown.
+    fn shutdown(&mut self, out: &mut Vec<Completion>) {
+        match self {
+            Backend::Uring(b) => b.shutdown(out),
+            Backend::Epoll(b) => b.shutdown(out),
+            Backend::Closed => {}
+        }
+    }
+
+    /// Whether the backend's own work (not ops) is still in flight.
+    fn busy(&self) -> bool {
+        match self {
+            Backend::Uring(b) => b.busy(),
+            Backend::Epoll(b) => b.busy(),
+            Backend::Closed => false,
+        }
+    }
+}
+
+impl IoDriver {
+    pub(crate) fn new(kind: Driver, entries: u32, shared: Arc<Shared>) -> io::Result<IoDriver> {
+        let (kind, backend) = detect::start(kind, entries, shared)?;
+        Ok(IoDriver {
+            kind,
+            inner: RefCell::new(Inner {
+                slots: Slab::with_capacity(256),
+                next_gen: 0,
+                backend,
+                completions: Vec::with_capacity(256),
+                wakers: Vec::with_capacity(256),
+                shut_down: false,
+            }),
+        })
+    }
+
+    /// The backend in use (never `Auto`).
+    pub(crate) fn kind(&self) -> Driver {
+        self.kind
+    }
+
+    /// Starts `call` and returns the key of its slot.
+    pub(crate) fn submit(&self, call: Call) -> u64 {
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        let gen = inner.next_gen;
+        inner.next_gen = (gen + 1) & 0x7fff_ffff;
+        let entry = inner.slots.vacant_entry();
+        let key = (u64::from(gen) << 32) | entry.key() as u64;
+        let state = match inner.backend.push(key, call, &mut inner.completions) {
+            Ok(None) => Lifecycle::Pending(None),
+            Ok(Some(res)) => Lifecycle::Completed(res, 0),
+            Err(e) => Lifecycle::Completed(-e.raw_os_error().unwrap_or(libc::EIO), 0),
+        };
+        entry.insert(Slot { gen, state });
+        key
+    }
+
+    /// Polls the op under `key`: its result once complete (freeing the slot).
+    pub(crate) fn poll_op(&self, key: u64, cx: &mut Context<'_>) -> Poll<(i32, u32)> {
+        let mut inner = self.inner.borrow_mut();
+        let index = key as u32 as usize;
+        let slot = match inner.slots.get_mut(index) {
+            Some(slot) if slot.gen == (key >> 32) as u32 => slot,
+            _ => unreachable!("an op's slot vanished while its future was alive"),
+        };
+        match &mut slot.state {
+            Lifecycle::Completed(res, flags) => {
+                let done = (*res, *flags);
+                inner.slots.remove(index);
+                Poll::Ready(done)
+            }
+            Lifecycle::Pending(waker) => {
+                match waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            Lifecycle::Ignored(_) => unreachable!("a live op's slot was marked ignored"),
+        }
+    }
+
+    /// The future of the op under `key` was dropped before returning.
+    pub(crate) fn drop_op<T: OpCode>(&self, key: u64, data: T) {
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        let index = key as u32 as usize;
+        let state = match inner.slots.get_mut(index) {
+            Some(slot) if slot.gen == (key >> 32) as u32 => &mut slot.state,
+            _ => unreachable!("an op's slot vanished while its future was alive"),
+        };
+        match state {
+            Lifecycle::Completed(res, flags) => {
+                let (res, flags) = (*res, *flags);
+                inner.slots.remove(index);
+                drop(inner);
+                // Release what the completed op produced (an fd, the buffer).
+                drop(data.complete(op::cqe_result(res), flags));
+            }
+            Lifecycle::Pending(_) if inner.shut_down => {
+                // The kernel may still own this op's memory and nobody is
+                // left to wait for it: leak it rather than free it.
+                std::mem::forget(data);
+            }
+            Lifecycle::Pending(_) => {
+                *state = Lifecycle::Ignored(Box::new(data));
+                inner.backend.cancel(key, &mut inner.completions);
+            }
+            Lifecycle::Ignored(_) => unreachable!("an op was dropped twice"),
+        }
+    }
+
+    /// One driver turn: submit, wait up to `timeout` if nothing is ready,
+    /// reap and dispatch completions.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let mut inner = self.inner.borrow_mut();
+        let inner_ref = &mut *inner;
+        let wait = if inner_ref.completions.is_empty() { timeout } else { Some(Duration::ZERO) };
+        inner_ref.backend.turn(wait, &mut inner_ref.completions)?;
+        drop(inner);
+        self.dispatch();
+        Ok(())
+    }
+
+    /// Hands completions to their slots, then wakes futures and completes
+    /// orphans with the driver unborrowed (both may run arbitrary code).
+    fn dispatch(&self) {
+        let mut orphans: Vec<(Box<dyn Orphan>, i32, u32)> = Vec::new();
+        let mut inner = self.inner.borrow_mut();
+        let inner_ref = &mut *inner;
+        let mut wakers = std::mem::take(&mut inner_ref.wakers);
+        for c in inner_ref.completions.drain(..) {
+            let index = c.key as u32 as usize;
+            let Some(slot) = inner_ref.slots.get_mut(index) else { continue };
+            if slot.gen != (c.key >> 32) as u32 {
+                continue; // stale: not this slot's op
+            }
+            match &mut slot.state {
+                Lifecycle::Pending(waker) => {
+                    if let Some(w) = waker.take() {
+                        wakers.push(w);
+                    }
+                    slot.state = Lifecycle::Completed(c.res, c.flags);
+                }
+                Lifecycle::Ignored(_) => {
+                    if let Lifecycle::Ignored(op) = inner_ref.slots.remove(index).state {
+                        orphans.push((op, c.res, c.flags));
+                    }
+                }
+                Lifecycle::Completed(..) => unreachable!("an op completed twice"),
+            }
+        }
+        drop(inner);
+        for w in wakers.drain(..) {
+            w.wake();
+        }
+        self.inner.borrow_mut().wakers = wakers;
+        for (op, res, flags) in orphans {
+            op.complete(res, flags);
+        }
+    }
+
+    /// Cancels every in-flight op, waits up to `SHUTDOWN_GRACE` for their
+    /// completions, leaks what the kernel still owns, and closes the backend.
+    pub(crate) fn shutdown(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            let inner = &mut *inner;
+            let keys: Vec<u64> = inner
+                .slots
+                .iter()
+                .filter(|(_, s)| !matches!(s.state, Lifecycle::Completed(..)))
+                .map(|(i, s)| (u64::from(s.gen) << 32) | i as u64)
+                .collect();
+            for key in keys {
+                inner.backend.cancel(key, &mut inner.completions);
+            }
+            inner.backend.shutdown(&mut inner.completions);
+        }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        loop {
+            let in_flight = {
+                let inner = self.inner.borrow();
+                inner.backend.busy()
+                    || inner.slots.iter().any(|(_, s)| !matches!(s.state, Lifecycle::Completed(..)))
+            };
+            let now = Instant::now();
+            if !in_flight || now >= deadline {
+                break;
+            }
+            let wait = (deadline - now).min(Duration::from_millis(10));
+            if self.turn(Some(wait)).is_err() {
+                break;
+            }
+        }
+        let mut inner = self.inner.borrow_mut();
+        for (_, slot) in inner.slots.iter_mut() {
+            if let Lifecycle::Ignored(_) = slot.state {
+                if let Lifecycle::Ignored(op) =
+                    std::mem::replace(&mut slot.state, Lifecycle::Pending(None))
+                {
+                    // Still owned by the kernel: never free it.
+                    std::mem::forget(op);
+                }
+            }
+        }
+        inner.shut_down = true;
+        let backend = std::mem::replace(&mut inner.backend, Backend::Closed);
+        drop(inner);
+        drop(backend);
+    }
+
+    /// A socket or file descriptor is about to be closed: the epoll backend
+    /// drops its registration (the number may be reused by a new fd).
+    pub(crate) fn forget_fd(&self, fd: RawFd) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            if let Backend::Epoll(b) = &mut inner.backend {
+                b.forget_fd(fd);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! A kernel operation described as plain data.
+//!
+//! Every op turns itself into a [`Call`] once, on the runtime thread, when it
+//! is submitted. Both backends run the same `Call`: io_uring turns it into an
+//! SQE; epoll runs the equivalent nonblocking syscall (waiting for readiness
+//! on `EAGAIN`) or sends it to the blocking pool. So an op is defined once,
+//! and only the backends contain the unsafe code that hands pointers to the
+//! kernel.
+
+use std::os::fd::RawFd;
+
+use io_uring::types::Timespec;
+
+/// `offset` value meaning "the file's current position" (sockets, pipes).
+pub(crate) const CURRENT_POS: u64 = u64::MAX;
+
+/// One kernel operation. Pointers point into memory owned by the op (its
+/// buffer, or boxed parts of the op such as a sockaddr), which the driver
+/// keeps alive until the operation's completion has been reaped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Call {
+    Nop,
+    Read { fd: RawFd, buf: *mut u8, len: u32, offset: u64 },
+    Write { fd: RawFd, buf: *const u8, len: u32, offset: u64 },
+    Readv { fd: RawFd, iov: *const libc::iovec, iovcnt: u32, offset: u64 },
+    Writev { fd: RawFd, iov: *const libc::iovec, iovcnt: u32, offset: u64 },
+    Recv { fd: RawFd, buf: *mut u8, len: u32, flags: i32 },
+    Send { fd: RawFd, buf: *const u8, len: u32, flags: i32 },
+    RecvMsg { fd: RawFd, msg: *mut libc::msghdr, flags: u32 },
+    SendMsg { fd: RawFd, msg: *const libc::msghdr, flags: u32 },
+    Accept { fd: RawFd, addr: *mut libc::sockaddr, addrlen: *mut libc::socklen_t, flags: i32 },
+    Connect { fd: RawFd, addr: *const libc::sockaddr, addrlen: libc::socklen_t },
+    Shutdown { fd: RawFd, how: i32 },
+    Close { fd: RawFd },
+    /// Completes with `ETIME` after the duration.
+    Timeout { ts: *const Timespec },
+    /// Cancels the in-flight op whose key is `target`.
+    Cancel { target: u64 },
+    OpenAt { dirfd: RawFd, path: *const libc::c_char, flags: i32, mode: u32 },
+    Fsync { fd: RawFd, datasync: bool },
+    Statx { dirfd: RawFd, path: *const libc::c_char, flags: i32, mask: u32, buf: *mut libc::statx },
+    UnlinkAt { dirfd: RawFd, path: *const libc::c_char, flags: i32 },
+    RenameAt {
+        olddirfd: RawFd,
+        oldpath: *const libc::c_char,
+        newdirfd: RawFd,
+        newpath: *const libc::c_char,
+        flags: u32,
+    },
+    MkdirAt { dirfd: RawFd, path: *const libc::c_char, mode: u32 },
+}
+
+// SAFETY: a Call is plain data. The epoll backend sends calls that have no
+// readiness (files) to the blocking pool; the memory their pointers refer to
+// belongs to the op's slot in the driver, which is not released until the
+// pool thread has posted the result (exactly as for the kernel with io_uring).
+unsafe impl Send for Call {}
+
+impl Call {
+    /// Whether the epoll backend runs this call on the blocking pool rather
+    /// than as a nonblocking syscall with readiness: positional file I/O and
+    /// path/metadata calls, which regular files cannot poll for.
+    pub(crate) fn is_blocking(&self) -> bool {
+        match *self {
+            Call::Read { offset, .. }
+            | Call::Write { offset, .. }
+            | Call::Readv { offset, .. }
+            | Call::Writev { offset, .. } => offset != CURRENT_POS,
+            Call::OpenAt { .. }
+            | Call::Fsync { .. }
+            | Call::Statx { .. }
+            | Call::UnlinkAt { .. }
+            | Call::RenameAt { .. }
+            | Call::MkdirAt { .. } => true,
+            _ => false,
+        }
+    }
+}

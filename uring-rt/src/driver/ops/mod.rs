@@ -1,0 +1,1 @@
+//! Operation definitions, one per file; each runs on both backends.

@@ -1,0 +1,268 @@
+//! The io_uring backend: turns `Call`s into SQEs, submits them in one batch
+//! per loop turn, and reaps completions.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+use io_uring::types::{Fd, FsyncFlags, SubmitArgs, Timespec};
+use io_uring::{opcode, squeue, IoUring};
+
+use super::{Call, Completion, CURRENT_POS, INTERNAL_KEY};
+
+/// The read armed on the runtime's eventfd (cross-thread wake-ups).
+const EVENTFD_KEY: u64 = INTERNAL_KEY;
+/// The CQEs of our own ASYNC_CANCEL requests.
+const CANCEL_KEY: u64 = INTERNAL_KEY | 1;
+/// A TIMEOUT bounding a wait, on kernels without `IORING_FEAT_EXT_ARG`.
+const TIMEOUT_KEY: u64 = INTERNAL_KEY | 2;
+
+/// io_uring_enter(2) flags (from <linux/io_uring.h>).
+const ENTER_GETEVENTS: u32 = 1 << 0;
+const ENTER_EXT_ARG: u32 = 1 << 3;
+
+pub(crate) struct Uring {
+    ring: IoUring,
+    eventfd: RawFd,
+    /// Where the eventfd read lands; boxed so its address is stable. Freed
+    /// only once no read is in flight (see Drop).
+    eventfd_buf: Box<u64>,
+    eventfd_armed: bool,
+    /// Set at shutdown: the eventfd read is no longer re-armed.
+    closing: bool,
+    ext_arg: bool,
+    /// The timespec of the fallback TIMEOUT; the kernel copies it at submit.
+    timeout_ts: Box<Timespec>,
+}
+
+impl Uring {
+    /// Wraps a ring that `detect` set up and proved working.
+    pub(crate) fn new(ring: IoUring, eventfd: RawFd) -> Uring {
+        let ext_arg = ring.params().is_feature_ext_arg();
+        Uring {
+            ring,
+            eventfd,
+            eventfd_buf: Box::new(0),
+            eventfd_armed: false,
+            closing: false,
+            ext_arg,
+            timeout_ts: Box::new(Timespec::new()),
+        }
+    }
+
+    /// Queues `call`'s SQE; if the submission queue is full, submits what is
+    /// queued first (never an error for a full ring).
+    pub(crate) fn push(&mut self, key: u64, call: Call, out: &mut Vec<Completion>) -> io::Result<()> {
+        self.push_entry(entry(call).user_data(key), out)
+    }
+
+    /// The one place SQEs are pushed.
+    fn push_entry(&mut self, sqe: squeue::Entry, out: &mut Vec<Completion>) -> io::Result<()> {
+        loop {
+            // SAFETY: every pointer in the SQE stays valid until its CQE is
+            // reaped: ops' pointers point into memory owned by their slot in
+            // the driver (released only after the completion, or leaked at
+            // shutdown), the backend's own (eventfd buffer, timespec) live
+            // in this struct, which leaks them if dropped with a read in
+            // flight.
+            if unsafe { self.ring.submission().push(&sqe) }.is_ok() {
+                return Ok(());
+            }
+            // Full: hand the queued entries to the kernel to make room.
+            self.enter(0, None, out)?;
+        }
+    }
+
+    pub(crate) fn cancel(&mut self, key: u64, out: &mut Vec<Completion>) {
+        let sqe = opcode::AsyncCancel::new(key).build().user_data(CANCEL_KEY);
+        if let Err(e) = self.push_entry(sqe, out) {
+            // Without the cancel the op still completes on its own (or at
+            // shutdown); its resources stay parked until then.
+            debug_assert!(false, "aio: could not submit a cancellation: {e}");
+        }
+    }
+
+    pub(crate) fn turn(&mut self, timeout: Option<Duration>, out: &mut Vec<Completion>) -> io::Result<()> {
+        if !self.eventfd_armed && !self.closing {
+            let buf: *mut u64 = &mut *self.eventfd_buf;
+            let call = Call::Read { fd: self.eventfd, buf: buf.cast(), len: 8, offset: CURRENT_POS };
+            self.push_entry(entry(call).user_data(EVENTFD_KEY), out)?;
+            self.eventfd_armed = true;
+        }
+        let wait = match timeout {
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(Some(d)),
+            None => Some(None),
+        };
+        // Don't sleep if completions are already waiting in the CQ.
+        let wait = if self.ring.completion().is_empty() { wait } else { None };
+        self.enter(1, wait, out)?;
+        self.reap(out);
+        Ok(())
+    }
+
+    /// One `io_uring_enter`: submits everything queued, runs deferred task
+    /// work (GETEVENTS), and if `wait` is set sleeps until a completion or
+    /// the timeout. EINTR and ETIME end the wait; EBUSY/EAGAIN (completion
+    /// queue overflow) reap and retry.
+    fn enter(&mut self, want: u32, wait: Option<Option<Duration>>, out: &mut Vec<Completion>) -> io::Result<()> {
+        let mut wait = wait;
+        loop {
+            let to_submit = self.ring.submission().len() as u32;
+            let result = match wait {
+                None => self.raw_enter(to_submit, 0, ENTER_GETEVENTS, None),
+                Some(None) => self.raw_enter(to_submit, want, ENTER_GETEVENTS, None),
+                Some(Some(d)) if self.ext_arg => {
+                    let ts = Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos());
+                    let args = SubmitArgs::new().timespec(&ts);
+                    self.raw_enter(to_submit, want, ENTER_GETEVENTS | ENTER_EXT_ARG, Some(&args))
+                }
+                Some(Some(d)) => {
+                    *self.timeout_ts = Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos());
+                    let ts: *const Timespec = &*self.timeout_ts;
+                    let sqe = entry(Call::Timeout { ts }).user_data(TIMEOUT_KEY);
+                    // SAFETY: as in push_entry; the kernel copies the
+                    // timespec when it consumes the SQE, in this enter.
+                    if unsafe { self.ring.submission().push(&sqe) }.is_err() {
+                        wait = None; // full: submit without waiting this time
+                        continue;
+                    }
+                    self.raw_enter(to_submit + 1, want, ENTER_GETEVENTS, None)
+                }
+            };
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::ETIME) | Some(libc::EINTR) => return Ok(()),
+                    Some(libc::EBUSY) | Some(libc::EAGAIN) => {
+                        // The CQ overflowed: make room, then retry without
+                        // sleeping (there are completions to handle).
+                        self.reap(out);
+                        wait = None;
+                    }
+                    _ => return Err(e),
+                },
+            }
+        }
+    }
+
+    fn raw_enter(
+        &self,
+        to_submit: u32,
+        min_complete: u32,
+        flags: u32,
+        args: Option<&SubmitArgs<'_, '_>>,
+    ) -> io::Result<usize> {
+        let submitter = self.ring.submitter();
+        // SAFETY: the arguments follow io_uring_enter(2): `args` is only
+        // passed with EXT_ARG and points to a live io_uring_getevents_arg.
+        unsafe {
+            match args {
+                Some(args) => submitter.enter(to_submit, min_complete, flags, Some(args)),
+                None => submitter.enter::<libc::sigset_t>(to_submit, min_complete, flags, None),
+            }
+        }
+    }
+
+    fn reap(&mut self, out: &mut Vec<Completion>) {
+        for cqe in self.ring.completion() {
+            match cqe.user_data() {
+                EVENTFD_KEY => self.eventfd_armed = false,
+                CANCEL_KEY | TIMEOUT_KEY => {}
+                key => out.push(Completion { key, res: cqe.result(), flags: cqe.flags() }),
+            }
+        }
+    }
+
+    /// Cancels the eventfd read so the backend can be dropped cleanly.
+    pub(crate) fn shutdown(&mut self, out: &mut Vec<Completion>) {
+        if self.eventfd_armed {
+            self.cancel(EVENTFD_KEY, out);
+            // Submit now: turn() would re-arm the read.
+            if self.enter(0, None, out).is_ok() {
+                self.reap(out);
+            }
+        }
+        self.closing = true;
+    }
+
+    pub(crate) fn busy(&self) -> bool {
+        self.eventfd_armed
+    }
+}
+
+impl Drop for Uring {
+    fn drop(&mut self) {
+        if self.eventfd_armed {
+            // The kernel may still write into the buffer: leak it.
+            std::mem::forget(std::mem::replace(&mut self.eventfd_buf, Box::new(0)));
+        }
+    }
+}
+
+/// Builds the SQE for a call. Building is safe; pushing is the unsafe step.
+fn entry(call: Call) -> squeue::Entry {
+    match call {
+        Call::Nop => opcode::Nop::new().build(),
+        Call::Read { fd, buf, len, offset } => opcode::Read::new(Fd(fd), buf, len).offset(offset).build(),
+        Call::Write { fd, buf, len, offset } => opcode::Write::new(Fd(fd), buf, len).offset(offset).build(),
+        Call::Readv { fd, iov, iovcnt, offset } => {
+            opcode::Readv::new(Fd(fd), iov, iovcnt).offset(offset).build()
+        }
+        Call::Writev { fd, iov, iovcnt, offset } => {
+            opcode::Writev::new(Fd(fd), iov, iovcnt).offset(offset).build()
+        }
+        Call::Recv { fd, buf, len, flags } => opcode::Recv::new(Fd(fd), buf, len).flags(flags).build(),
+        Call::Send { fd, buf, len, flags } => opcode::Send::new(Fd(fd), buf, len).flags(flags).build(),
+        Call::RecvMsg { fd, msg, flags } => opcode::RecvMsg::new(Fd(fd), msg).flags(flags).build(),
+        Call::SendMsg { fd, msg, flags } => opcode::SendMsg::new(Fd(fd), msg).flags(flags).build(),
+        Call::Accept { fd, addr, addrlen, flags } => {
+            opcode::Accept::new(Fd(fd), addr, addrlen).flags(flags).build()
+        }
+        Call::Connect { fd, addr, addrlen } => opcode::Connect::new(Fd(fd), addr, addrlen).build(),
+        Call::Shutdown { fd, how } => opcode::Shutdown::new(Fd(fd), how).build(),
+        Call::Close { fd } => opcode::Close::new(Fd(fd)).build(),
+        Call::Timeout { ts } => opcode::Timeout::new(ts).build(),
+        Call::Cancel { target } => opcode::AsyncCancel::new(target).build(),
+        Call::OpenAt { dirfd, path, flags, mode } => {
+            opcode::OpenAt::new(Fd(dirfd), path).flags(flags).mode(mode).build()
+        }
+        Call::Fsync { fd, datasync } => {
+            let flags = if datasync { FsyncFlags::DATASYNC } else { FsyncFlags::empty() };
+            opcode::Fsync::new(Fd(fd)).flags(flags).build()
+        }
+        Call::Statx { dirfd, path, flags, mask, buf } => {
+            opcode::Statx::new(Fd(dirfd), path, buf.cast()).flags(flags).mask(mask).build()
+        }
+        Call::UnlinkAt { dirfd, path, flags } => opcode::UnlinkAt::new(Fd(dirfd), path).flags(flags).build(),
+        Call::RenameAt { olddirfd, oldpath, newdirfd, newpath, flags } => {
+            opcode::RenameAt::new(Fd(olddirfd), oldpath, Fd(newdirfd), newpath).flags(flags).build()
+        }
+        Call::MkdirAt { dirfd, path, mode } => opcode::MkDirAt::new(Fd(dirfd), path).mode(mode).build(),
+    }
+}
+
+/// The opcodes aio uses; `detect` checks the kernel supports all of them.
+pub(crate) const OPCODES: &[(u8, &str)] = &[
+    (opcode::Nop::CODE, "NOP"),
+    (opcode::Read::CODE, "READ"),
+    (opcode::Write::CODE, "WRITE"),
+    (opcode::Readv::CODE, "READV"),
+    (opcode::Writev::CODE, "WRITEV"),
+    (opcode::Recv::CODE, "RECV"),
+    (opcode::Send::CODE, "SEND"),
+    (opcode::RecvMsg::CODE, "RECVMSG"),
+    (opcode::SendMsg::CODE, "SENDMSG"),
+    (opcode::Accept::CODE, "ACCEPT"),
+    (opcode::Connect::CODE, "CONNECT"),
+    (opcode::Shutdown::CODE, "SHUTDOWN"),
+    (opcode::Close::CODE, "CLOSE"),
+    (opcode::Timeout::CODE, "TIMEOUT"),
+    (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
+    (opcode::OpenAt::CODE, "OPENAT"),
+    (opcode::Fsync::CODE, "FSYNC"),
+    (opcode::Statx::CODE, "STATX"),
+    (opcode::UnlinkAt::CODE, "UNLINKAT"),
+    (opcode::RenameAt::CODE, "RENAMEAT"),
+    (opcode::MkDirAt::CODE, "MKDIRAT"),
+];

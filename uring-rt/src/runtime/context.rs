@@ -1,0 +1,138 @@
+//! The thread-local pointer to the runtime running on this thread, and the
+//! accessors runtime-only functions use to reach it.
+
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::core::Core;
+use super::Shared;
+use crate::driver::IoDriver;
+use crate::task::raw::TaskRef;
+use crate::time::Timers;
+use crate::Driver;
+
+thread_local! {
+    static CURRENT: Cell<Option<NonNull<Core>>> = const { Cell::new(None) };
+}
+
+const OUTSIDE: &str = "must be called from inside an aio runtime; use `#[aio::main]`, \
+                       `#[aio::test]` or `Runtime::block_on`";
+
+/// Restores the previous runtime pointer when dropped.
+pub(crate) struct EnterGuard {
+    prev: Option<NonNull<Core>>,
+    // Keeps the core alive while it is reachable through CURRENT.
+    _core: Rc<Core>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+    }
+}
+
+/// Makes `core` the current runtime for the guard's lifetime.
+///
+/// # Panics
+///
+/// Panics if a runtime is already running on this thread (`block_on` inside
+/// `block_on` would block the outer runtime's tasks).
+#[track_caller]
+pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.get());
+    if prev.is_some() {
+        panic!(
+            "cannot start an aio runtime from inside another one (`block_on` would block \
+             the running runtime's thread); spawn the future with `aio::spawn` instead"
+        );
+    }
+    CURRENT.with(|c| c.set(Some(NonNull::from(&**core))));
+    EnterGuard { prev, _core: core.clone() }
+}
+
+/// Like `enter`, for dropping a runtime (which may happen while another
+/// runtime is current, e.g. a runtime built and dropped inside a task).
+pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.replace(Some(NonNull::from(&**core))));
+    EnterGuard { prev, _core: core.clone() }
+}
+
+/// Runs `f` with the current runtime, or returns `None` outside one.
+pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let ptr = CURRENT.try_with(|c| c.get()).ok().flatten()?;
+    // SAFETY: CURRENT is only set by an EnterGuard, which holds an Rc to the
+    // core for as long as the pointer is installed, and the core is only
+    // used on this thread.
+    Some(f(unsafe { ptr.as_ref() }))
+}
+
+/// Runs `f` with the current runtime.
+///
+/// # Panics
+///
+/// Panics outside a runtime, with a message saying how to get one.
+#[track_caller]
+pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> R {
+    match CURRENT.try_with(|c| c.get()).ok().flatten() {
+        // SAFETY: as in try_with_core.
+        Some(ptr) => f(unsafe { ptr.as_ref() }),
+        None => panic!("{OUTSIDE}"),
+    }
+}
+
+/// The current runtime's I/O driver.
+#[track_caller]
+pub(crate) fn driver() -> Rc<IoDriver> {
+    with_core(|core| core.driver().clone())
+}
+
+/// The backend of the current runtime.
+#[track_caller]
+pub(crate) fn current_driver() -> Driver {
+    with_core(|core| core.kind())
+}
+
+/// Whether a runtime is running on this thread.
+pub(crate) fn in_runtime() -> bool {
+    try_with_core(|_| ()).is_some()
+}
+
+/// Runs `f` on the current runtime's timers.
+///
+/// # Panics
+///
+/// Panics outside a runtime.
+#[track_caller]
+pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
+    with_core(|core| f(&mut core.timers().borrow_mut()))
+}
+
+/// Runs `f` on the current runtime's timers, or returns `None` outside a
+/// runtime (for `Drop` impls).
+pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
+    try_with_core(|core| core.timers().try_borrow_mut().ok().map(|mut t| f(&mut t))).flatten()
+}
+
+/// Whether the runtime behind `shared` is the one running on this thread.
+pub(crate) fn is_owner(shared: &Arc<Shared>) -> bool {
+    try_with_core(|core| ptr::eq(Arc::as_ptr(core.shared()), Arc::as_ptr(shared))).unwrap_or(false)
+}
+
+/// Schedules a woken task: straight onto the run queue when its runtime is
+/// the one on this thread, through its owner's inbox otherwise.
+pub(crate) fn schedule(task: TaskRef) {
+    if let Some(ptr) = CURRENT.try_with(|c| c.get()).ok().flatten() {
+        // SAFETY: as in try_with_core.
+        let core = unsafe { ptr.as_ref() };
+        if ptr::eq(Arc::as_ptr(core.shared()), Arc::as_ptr(task.owner())) {
+            core.schedule_local(task);
+            return;
+        }
+    }
+    // Keep the owner alive across the push: if the runtime is gone, the push
+    // releases the task, which may be the last owner of `Shared`.
+    let owner = task.owner().clone();
+    owner.push_remote(task);
+}

@@ -1,0 +1,178 @@
+//! The per-runtime state: run queue, task registry, timers and driver.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use super::builder::RuntimeBuilder;
+use super::Shared;
+use crate::driver::IoDriver;
+use crate::task::raw::{TaskRef, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
+use crate::task::JoinHandle;
+use crate::time::Timers;
+use crate::Driver;
+
+/// Most tasks run in one tick before the driver gets a turn, so a flood of
+/// ready tasks cannot starve I/O completions.
+const MAX_TASKS_PER_TICK: usize = 1024;
+
+pub(crate) struct Core {
+    shared: Arc<Shared>,
+    driver: Rc<IoDriver>,
+    run_queue: RefCell<VecDeque<TaskRef>>,
+    /// Every task not yet complete, so shutdown can drop their futures.
+    registry: RefCell<Slab<TaskRef>>,
+    timers: RefCell<Timers>,
+}
+
+impl Core {
+    pub(crate) fn new(builder: &RuntimeBuilder) -> io::Result<Core> {
+        let shared = Arc::new(Shared::new()?);
+        let driver = IoDriver::new(builder.driver, builder.entries, shared.clone())?;
+        Ok(Core {
+            shared,
+            driver: Rc::new(driver),
+            run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            registry: RefCell::new(Slab::with_capacity(256)),
+            timers: RefCell::new(Timers::new()),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn driver(&self) -> &Rc<IoDriver> {
+        &self.driver
+    }
+
+    pub(crate) fn kind(&self) -> Driver {
+        self.driver.kind()
+    }
+
+    pub(crate) fn timers(&self) -> &RefCell<Timers> {
+        &self.timers
+    }
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let [registered, queued, join] = TaskRef::new(future, self.shared.clone());
+        let mut registry = self.registry.borrow_mut();
+        let entry = registry.vacant_entry();
+        registered.set_registry_index(entry.key());
+        entry.insert(registered);
+        drop(registry);
+        self.run_queue.borrow_mut().push_back(queued);
+        JoinHandle::new(join)
+    }
+
+    /// Puts a woken task on the run queue unless it is already there or done.
+    pub(crate) fn schedule_local(&self, task: TaskRef) {
+        let state = task.state();
+        if state & (SCHEDULED | COMPLETE) != 0 {
+            return;
+        }
+        task.set_state(state | SCHEDULED);
+        self.run_queue.borrow_mut().push_back(task);
+    }
+
+    /// Runs the tasks that are ready now (those woken while they run wait
+    /// for the next tick). Returns whether tasks are still ready.
+    pub(crate) fn tick(&self) -> bool {
+        self.shared.drain(|task| self.schedule_local(task));
+        let n = self.run_queue.borrow().len().min(MAX_TASKS_PER_TICK);
+        for _ in 0..n {
+            let Some(task) = self.run_queue.borrow_mut().pop_front() else { break };
+            self.run(task);
+        }
+        !self.run_queue.borrow().is_empty()
+    }
+
+    fn run(&self, task: TaskRef) {
+        let state = task.state();
+        if state & COMPLETE != 0 {
+            return;
+        }
+        task.set_state((state & !SCHEDULED) | RUNNING);
+        let done = task.poll();
+        task.set_state(task.state() & !RUNNING);
+        if done {
+            self.complete(&task);
+        }
+    }
+
+    fn complete(&self, task: &TaskRef) {
+        let state = task.state() | COMPLETE;
+        task.set_state(state);
+        let registered = self.registry.borrow_mut().remove(task.registry_index());
+        if state & JOIN_INTEREST != 0 {
+            if let Some(waker) = task.take_join_waker() {
+                waker.wake();
+            }
+        } else {
+            task.drop_stage();
+        }
+        drop(registered);
+    }
+
+    /// Fires expired timers, then makes one driver turn: submits what is
+    /// queued and reaps completions, sleeping in the kernel (until the next
+    /// timer at most) only if nothing is ready (`busy` false).
+    pub(crate) fn park(&self, busy: bool) -> io::Result<()> {
+        let mut timeout = None;
+        {
+            let mut timers = self.timers.borrow_mut();
+            if let Some(deadline) = timers.next_deadline() {
+                let now = Instant::now();
+                if deadline <= now {
+                    timers.fire(now);
+                }
+                timeout = timers.next_deadline().map(|d| d.saturating_duration_since(now));
+            }
+        }
+        if busy || !self.run_queue.borrow().is_empty() {
+            timeout = Some(Duration::ZERO);
+        }
+        self.driver.turn(timeout)
+    }
+
+    /// Drops every task's future, then shuts the driver down (cancelling and
+    /// draining in-flight operations).
+    pub(crate) fn shutdown(&self) {
+        self.shared.close();
+        loop {
+            // Dropping futures may spawn or complete other tasks; repeat
+            // until the registry stays empty.
+            let tasks: Vec<TaskRef> = self.registry.borrow_mut().drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                let state = task.state();
+                if state & COMPLETE != 0 {
+                    continue;
+                }
+                task.cancel();
+                task.set_state(task.state() | COMPLETE);
+                drop(task.take_join_waker());
+                if state & JOIN_INTEREST == 0 {
+                    task.drop_stage();
+                }
+            }
+        }
+        let queued: Vec<TaskRef> = self.run_queue.borrow_mut().drain(..).collect();
+        drop(queued);
+        self.driver.shutdown();
+        let timers = std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new());
+        drop(timers);
+    }
+}
