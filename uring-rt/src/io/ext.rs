@@ -15,10 +15,11 @@ pub trait AsyncReadRentExt: AsyncReadRent {
     /// length (`bytes_total()` at the call).
     ///
     /// The region is the one [`IoBufMut`] defines: for a `Vec<u8>`, its spare
-    /// capacity, so `read_exact(Vec::with_capacity(n))` reads exactly `n`
-    /// bytes, and `read_exact(vec.slice_mut(..n))` appends exactly `n` bytes
-    /// to what `vec` holds (see [`SliceMut`]); for a `Box<[u8]>`, the whole
-    /// slice. An empty region completes at once with `Ok(0)` without reading.
+    /// capacity, which the allocator may have made larger than asked, so
+    /// read exactly `n` bytes with `read_exact(vec.slice_mut(..n))`: it
+    /// appends them to what `vec` holds (see [`SliceMut`]). For a
+    /// `Box<[u8]>`, the region is the whole slice. An empty region completes
+    /// at once with `Ok(0)` without reading.
     ///
     /// Reads that fail with [`ErrorKind::Interrupted`](io::ErrorKind::Interrupted)
     /// are retried.
