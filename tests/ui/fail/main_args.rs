@@ -1,0 +1,4 @@
+#[aio::main]
+async fn main(verbose: bool) {
+    let _ = verbose;
+}

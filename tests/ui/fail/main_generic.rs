@@ -1,0 +1,4 @@
+#[aio::main]
+async fn main<T: Default>() {
+    let _ = T::default();
+}

@@ -1,0 +1,2 @@
+#[aio::main]
+fn main() {}

@@ -1,0 +1,2 @@
+#[aio::main(threads = 0, bogus = 1)]
+fn main() {}

@@ -1,0 +1,5 @@
+#[aio::main]
+async fn main() {
+    let answer = 42;
+    Ok(answer)
+}

@@ -1,0 +1,4 @@
+#[aio::test(driver = "kqueue")]
+async fn unknown_driver() {}
+
+fn main() {}

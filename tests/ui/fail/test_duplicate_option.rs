@@ -1,0 +1,4 @@
+#[aio::test(driver = "epoll", driver = "uring")]
+async fn twice() {}
+
+fn main() {}

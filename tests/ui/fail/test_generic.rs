@@ -1,0 +1,4 @@
+#[aio::test]
+async fn generic<T>() {}
+
+fn main() {}

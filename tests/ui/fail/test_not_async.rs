@@ -1,0 +1,4 @@
+#[aio::test]
+fn plain() {}
+
+fn main() {}

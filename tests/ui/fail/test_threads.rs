@@ -1,0 +1,4 @@
+#[aio::test(threads = 2)]
+async fn on_two_cores() {}
+
+fn main() {}

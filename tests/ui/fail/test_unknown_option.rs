@@ -1,0 +1,4 @@
+#[aio::test(flavor = "current_thread")]
+async fn unknown() {}
+
+fn main() {}
