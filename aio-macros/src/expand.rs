@@ -208,3 +208,189 @@ fn stand_in(kind: Kind, input: &ItemFn) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expansion as text, with whitespace squeezed out so checks do not
+    /// depend on how `TokenStream` prints spacing.
+    fn expand_str(kind: Kind, args: TokenStream, item: TokenStream) -> String {
+        let out = expand(kind, args, item).to_string();
+        out.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    fn has(haystack: &str, needle: &str) -> bool {
+        let needle: String = needle.chars().filter(|c| !c.is_whitespace()).collect();
+        haystack.contains(&needle)
+    }
+
+    #[test]
+    fn main_single_thread_calls_run_main() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(entries = 64),
+            quote!(
+                async fn main() -> io::Result<()> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(has(&out, "fn main() -> io::Result<()>"), "{out}");
+        assert!(!has(&out, "async fn"), "{out}");
+        assert!(has(&out, "::aio::__private::run_main("), "{out}");
+        assert!(
+            has(
+                &out,
+                "::aio::__private::MainConfig { threads: 1usize, \
+                 entries: ::core::option::Option::Some(64u32), driver: ::aio::Driver::Auto, }"
+            ),
+            "{out}"
+        );
+        assert!(has(&out, "async move { Ok(()) }"), "{out}");
+        assert!(!has(&out, "compile_error"), "{out}");
+    }
+
+    #[test]
+    fn main_threads_calls_run_main_threads_with_a_maker() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(threads = 4, driver = "uring", crate = "my::rt"),
+            quote!(
+                async fn main() {}
+            ),
+        );
+        assert!(has(&out, "my::rt::__private::run_main_threads("), "{out}");
+        assert!(has(&out, "threads: 4usize"), "{out}");
+        assert!(has(&out, "driver: my::rt::Driver::IoUring"), "{out}");
+        assert!(has(&out, "move || async move {}"), "{out}");
+    }
+
+    #[test]
+    fn test_calls_run_test_after_the_user_attributes() {
+        let out = expand_str(
+            Kind::Test,
+            quote!(driver = "epoll"),
+            quote! {
+                /// docs
+                #[should_panic]
+                pub async fn t() { body() }
+            },
+        );
+        let test_attr = out.find("#[::core::prelude::v1::test]");
+        let should_panic = out.find("#[should_panic]");
+        assert!(
+            matches!((should_panic, test_attr), (Some(a), Some(b)) if a < b),
+            "{out}"
+        );
+        assert!(has(&out, "pub fn t()"), "{out}");
+        assert!(has(&out, "::aio::__private::run_test("), "{out}");
+        assert!(
+            has(
+                &out,
+                "TestConfig { driver: ::core::option::Option::Some(::aio::Driver::Epoll), \
+                 entries: ::core::option::Option::None }"
+            ),
+            "{out}"
+        );
+        assert!(has(&out, "|| async move { body() }"), "{out}");
+    }
+
+    #[test]
+    fn inner_attributes_move_outside() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(),
+            quote!(
+                async fn main() {
+                    #![allow(unused)]
+                    let x = 1;
+                }
+            ),
+        );
+        assert!(has(&out, "#[allow(unused)] fn main()"), "{out}");
+        assert!(!has(&out, "#!["), "{out}");
+    }
+
+    #[test]
+    fn option_error_still_expands_with_the_valid_options() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(threads = 0, entries = 8),
+            quote!(
+                async fn main() {}
+            ),
+        );
+        assert!(has(&out, "compile_error!"), "{out}");
+        assert!(has(&out, "threads: 1usize"), "{out}");
+        assert!(has(&out, "Some(8u32)"), "{out}");
+        assert!(has(&out, "run_main("), "{out}");
+    }
+
+    #[test]
+    fn arguments_keep_the_function_inside_a_stand_in() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(),
+            quote!(
+                async fn main(x: u32) {
+                    use_it(x)
+                }
+            ),
+        );
+        assert!(has(&out, "compile_error!"), "{out}");
+        assert!(has(&out, "fn main() {"), "{out}");
+        assert!(has(&out, "async fn main(x: u32) { use_it(x) }"), "{out}");
+        assert!(!has(&out, "run_main"), "{out}");
+    }
+
+    #[test]
+    fn a_second_test_attribute_is_dropped_and_reported() {
+        let out = expand_str(
+            Kind::Test,
+            quote!(),
+            quote!(
+                #[test]
+                async fn t() {}
+            ),
+        );
+        assert!(has(&out, "compile_error!"), "{out}");
+        assert!(out.starts_with("#[::core::prelude::v1::test]fnt()"), "{out}");
+        let attr = |tokens: TokenStream| -> syn::Attribute { syn::parse_quote!(#tokens) };
+        assert!(is_test_attr(&attr(quote!(#[test]))));
+        assert!(is_test_attr(&attr(quote!(#[::core::prelude::v1::test]))));
+        assert!(is_test_attr(&attr(
+            quote!(#[std::prelude::rust_2021::test])
+        )));
+        assert!(!is_test_attr(&attr(quote!(#[aio::test]))));
+        assert!(!is_test_attr(&attr(quote!(#[tokio::test]))));
+    }
+
+    #[test]
+    fn never_returning_main_ends_unreachable() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(),
+            quote!(
+                async fn main() -> ! {
+                    loop {}
+                }
+            ),
+        );
+        assert!(has(&out, "fn main() -> !"), "{out}");
+        assert!(has(&out, "::core::unreachable!("), "{out}");
+    }
+
+    #[test]
+    fn not_a_function_is_given_back_with_the_error() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(has(&out, "struct S;"), "{out}");
+        assert!(has(&out, "goes on an `async fn`"), "{out}");
+    }
+}
