@@ -103,8 +103,8 @@ impl std::fmt::Debug for Timers {
         f.debug_struct("Timers")
             .field("origin", &self.origin)
             .field("elapsed_ticks", &self.elapsed)
-            .field("len", &self.len)
-            .field("slab_capacity", &self.slab.capacity())
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
             .finish()
     }
 }
