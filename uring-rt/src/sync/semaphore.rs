@@ -599,6 +599,71 @@ mod tests {
         sem.add_permits(1);
     }
 
+    /// Random acquires, polls, cancellations and releases: permits are
+    /// never over-granted nor lost, the head of the queue is never left
+    /// waiting while enough permits are free, and every granted waiter
+    /// has been woken.
+    #[test]
+    fn random_interleavings_conserve_permits() {
+        const TOTAL: usize = 5;
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        let sem = Semaphore::new(TOTAL);
+        for _round in 0..200 {
+            let mut waiting = Vec::new();
+            let mut held: Vec<SemaphorePermit<'_>> = Vec::new();
+            for _step in 0..60 {
+                match rand(4) {
+                    0 => {
+                        let mut t = Task::new(sem.acquire_many(1 + rand(3)));
+                        match t.poll() {
+                            Poll::Ready(p) => held.push(p.unwrap()),
+                            Poll::Pending => waiting.push(t),
+                        }
+                    }
+                    1 if !waiting.is_empty() => {
+                        let i = rand(waiting.len() as u64);
+                        let mut t: Task<_> = waiting.remove(i);
+                        let woken = t.wakes() > 0;
+                        match t.poll() {
+                            Poll::Ready(p) => {
+                                assert!(woken, "granted without a wake-up");
+                                held.push(p.unwrap());
+                            }
+                            Poll::Pending => waiting.push(t),
+                        }
+                    }
+                    2 if !waiting.is_empty() => {
+                        let i = rand(waiting.len() as u64);
+                        drop(waiting.remove(i));
+                    }
+                    _ if !held.is_empty() => {
+                        let i = rand(held.len() as u64);
+                        drop(held.remove(i));
+                    }
+                    _ => {}
+                }
+                let in_hand: usize = held.iter().map(|p| p.num_permits()).sum();
+                let state = sem.state.borrow();
+                assert!(in_hand + state.permits <= TOTAL, "over-granted");
+                if let Some(&head) = state.waiters.front() {
+                    assert!(
+                        head > state.permits,
+                        "head left waiting with enough permits"
+                    );
+                }
+            }
+            drop(held);
+            drop(waiting);
+            assert_eq!(sem.available_permits(), TOTAL, "permits lost");
+        }
+    }
+
     #[test]
     fn waker_is_updated_on_repoll() {
         let sem = Semaphore::new(0);
