@@ -22,11 +22,11 @@ impl Driver {
     pub fn current() -> Driver {
         crate::runtime::context::current_driver()
     }
-}
 
-/// Why `Driver::Auto` last fell back to epoll in this process (the error
-/// io_uring gave), for the program's own logs; `None` if it never did. aio
-/// itself prints nothing.
-pub fn fallback_reason() -> Option<String> {
-    super::detect::fallback_reason()
+    /// Why `Driver::Auto` last fell back to epoll in this process (the error
+    /// io_uring gave: errno and likely cause), for the program's own logs;
+    /// `None` if it never did. aio itself prints nothing.
+    pub fn fallback_reason() -> Option<String> {
+        super::detect::fallback_reason()
+    }
 }

@@ -24,6 +24,7 @@
 mod call;
 mod detect;
 mod epoll;
+pub(crate) mod fd;
 mod kind;
 mod op;
 pub(crate) mod ops;
@@ -223,8 +224,8 @@ impl IoDriver {
 
     /// The future of the op under `key` was dropped before returning.
     pub(crate) fn drop_op<T: OpCode>(&self, key: u64, data: T) {
-        let mut inner = self.inner.borrow_mut();
-        let inner = &mut *inner;
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
         let index = key as u32 as usize;
         let state = match inner.slots.get_mut(index) {
             Some(slot) if slot.gen == (key >> 32) as u32 => &mut slot.state,
@@ -234,7 +235,7 @@ impl IoDriver {
             Lifecycle::Completed(res, flags) => {
                 let (res, flags) = (*res, *flags);
                 inner.slots.remove(index);
-                drop(inner);
+                drop(guard);
                 // Release what the completed op produced (an fd, the buffer).
                 drop(data.complete(op::cqe_result(res), flags));
             }

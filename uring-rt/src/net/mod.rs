@@ -1,1 +1,17 @@
-//! TODO
+//! Networking: TCP, UDP and Unix-domain sockets on owned-buffer I/O.
+//!
+//! Every socket type is `!Send`: it belongs to the runtime (core) that
+//! created it. For one listener per core, bind each with
+//! [`NetConfig::reuse_port`] and let the kernel spread connections.
+
+pub(crate) mod addr;
+mod config;
+pub(crate) mod socket;
+mod tcp;
+mod udp;
+mod unix;
+
+pub use config::NetConfig;
+pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixSocketAddr, UnixStream};

@@ -1,0 +1,66 @@
+//! `SharedFd`: a reference-counted file descriptor that in-flight ops hold,
+//! so the descriptor is closed only after the last op using it completed.
+
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
+
+/// A file descriptor shared by a socket or file and its in-flight ops.
+///
+/// Closing happens when the last clone is dropped: an op whose future was
+/// dropped keeps its clone parked in the driver until the kernel reports the
+/// op done, so the kernel never sees the number reused under it.
+#[derive(Clone, Debug)]
+pub(crate) struct SharedFd {
+    inner: Rc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    fd: RawFd,
+}
+
+impl SharedFd {
+    pub(crate) fn new(fd: OwnedFd) -> SharedFd {
+        SharedFd { inner: Rc::new(Inner { fd: fd.into_raw_fd() }) }
+    }
+
+    pub(crate) fn raw(&self) -> RawFd {
+        self.inner.fd
+    }
+
+    /// Takes the descriptor out if this is the only reference (for an
+    /// explicit asynchronous close).
+    pub(crate) fn try_unwrap(self) -> Result<RawFd, SharedFd> {
+        match Rc::try_unwrap(self.inner) {
+            Ok(inner) => {
+                let fd = inner.fd;
+                std::mem::forget(inner);
+                Ok(fd)
+            }
+            Err(inner) => Err(SharedFd { inner }),
+        }
+    }
+}
+
+impl AsRawFd for SharedFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.raw()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        close_now(self.fd);
+    }
+}
+
+/// Closes `fd` synchronously, first telling the current runtime's driver
+/// (the epoll backend forgets its registration).
+pub(crate) fn close_now(fd: RawFd) {
+    crate::runtime::context::try_with_core(|core| core.driver().forget_fd(fd));
+    // SAFETY: we own `fd` (SharedFd's invariant) and nothing uses it after.
+    // close(2) releases the descriptor even when it reports an error, so
+    // there is nothing to retry; errors here have no one to go to (an
+    // explicit `close().await` reports them).
+    unsafe { libc::close(fd) };
+}

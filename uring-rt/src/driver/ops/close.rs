@@ -1,0 +1,29 @@
+use std::io;
+use std::os::fd::RawFd;
+
+use crate::driver::{Call, OpCode};
+
+/// close(2) through the driver, so its error reaches the caller.
+pub(crate) struct Close {
+    fd: RawFd,
+}
+
+impl Close {
+    /// Takes ownership of `fd`; the caller must not use or close it again.
+    pub(crate) fn new(fd: RawFd) -> Close {
+        crate::runtime::context::try_with_core(|core| core.driver().forget_fd(fd));
+        Close { fd }
+    }
+}
+
+impl OpCode for Close {
+    type Output = io::Result<()>;
+
+    fn call(&mut self) -> Call {
+        Call::Close { fd: self.fd }
+    }
+
+    fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {
+        res.map(drop)
+    }
+}

@@ -1,0 +1,231 @@
+//! `Socket`: the descriptor under every aio socket type, with the
+//! synchronous setup calls (socket, setsockopt, bind, listen) and the
+//! asynchronous ops (connect, accept, recv, send) they share.
+
+use std::io;
+use std::mem;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+
+use super::addr::RawAddr;
+use super::NetConfig;
+use crate::buf::{IoBuf, IoBufMut};
+use crate::driver::fd::SharedFd;
+use crate::driver::ops;
+use crate::driver::{Op, CURRENT_POS};
+use crate::runtime::context;
+use crate::{BufResult, Driver};
+
+/// Returns the last OS error if `ret` is -1.
+pub(crate) fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Socket {
+    fd: SharedFd,
+}
+
+impl Socket {
+    /// A new socket, in the blocking mode the current backend wants:
+    /// io_uring waits inside the kernel (a nonblocking socket would make it
+    /// return EAGAIN), epoll needs nonblocking sockets.
+    #[track_caller]
+    pub(crate) fn new(domain: libc::c_int, ty: libc::c_int) -> io::Result<Socket> {
+        let nonblock = if context::current_driver() == Driver::Epoll { libc::SOCK_NONBLOCK } else { 0 };
+        // SAFETY: plain syscall; the result is checked.
+        let fd = cvt(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC | nonblock, 0) })?;
+        // SAFETY: socket returned a fresh descriptor that we own.
+        Ok(Socket { fd: SharedFd::new(unsafe { OwnedFd::from_raw_fd(fd) }) })
+    }
+
+    /// Adopts a descriptor, switching it to the current backend's mode.
+    #[track_caller]
+    pub(crate) fn from_owned(fd: OwnedFd) -> io::Result<Socket> {
+        let nonblocking = context::current_driver() == Driver::Epoll;
+        let raw = fd.as_raw_fd();
+        let mut on = libc::c_int::from(nonblocking);
+        // SAFETY: FIONBIO reads an int through a valid pointer.
+        cvt(unsafe { libc::ioctl(raw, libc::FIONBIO, &mut on) })?;
+        Ok(Socket { fd: SharedFd::new(fd) })
+    }
+
+    /// Wraps a socket accepted by this runtime's backend (already in the
+    /// right mode).
+    pub(crate) fn from_accepted(fd: OwnedFd) -> Socket {
+        Socket { fd: SharedFd::new(fd) }
+    }
+
+    pub(crate) fn fd(&self) -> &SharedFd {
+        &self.fd
+    }
+
+    pub(crate) fn raw(&self) -> RawFd {
+        self.fd.raw()
+    }
+
+    /// Gives up the descriptor if no op holds it, e.g. for `into_std`.
+    pub(crate) fn into_owned(self) -> Result<OwnedFd, Socket> {
+        match self.fd.try_unwrap() {
+            // SAFETY: the descriptor was owned by the SharedFd, now by us.
+            Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
+            Err(fd) => Err(Socket { fd }),
+        }
+    }
+
+    pub(crate) fn set_opt<T: Copy>(&self, level: libc::c_int, name: libc::c_int, value: T) -> io::Result<()> {
+        // SAFETY: passes a pointer to a live T and its exact size.
+        cvt(unsafe {
+            libc::setsockopt(
+                self.raw(),
+                level,
+                name,
+                (&value as *const T).cast(),
+                mem::size_of::<T>() as libc::socklen_t,
+            )
+        })
+        .map(drop)
+    }
+
+    pub(crate) fn get_opt<T: Copy + Default>(&self, level: libc::c_int, name: libc::c_int) -> io::Result<T> {
+        let mut value = T::default();
+        let mut len = mem::size_of::<T>() as libc::socklen_t;
+        // SAFETY: passes a pointer to a live T with its size; the kernel
+        // writes at most `len` bytes.
+        cvt(unsafe { libc::getsockopt(self.raw(), level, name, (&mut value as *mut T).cast(), &mut len) })?;
+        Ok(value)
+    }
+
+    pub(crate) fn bind(&self, addr: &RawAddr) -> io::Result<()> {
+        // SAFETY: addr points to `len` valid bytes of sockaddr.
+        cvt(unsafe { libc::bind(self.raw(), addr.as_ptr(), addr.len) }).map(drop)
+    }
+
+    pub(crate) fn listen(&self, backlog: u32) -> io::Result<()> {
+        let backlog = backlog.min(i32::MAX as u32) as libc::c_int;
+        // SAFETY: plain syscall on our descriptor.
+        cvt(unsafe { libc::listen(self.raw(), backlog) }).map(drop)
+    }
+
+    pub(crate) fn local_raw(&self) -> io::Result<RawAddr> {
+        let mut raw = RawAddr::default();
+        raw.len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        // SAFETY: the kernel writes at most `len` bytes into the storage.
+        cvt(unsafe {
+            libc::getsockname(self.raw(), (&mut raw.storage as *mut libc::sockaddr_storage).cast(), &mut raw.len)
+        })?;
+        Ok(raw)
+    }
+
+    pub(crate) fn peer_raw(&self) -> io::Result<RawAddr> {
+        let mut raw = RawAddr::default();
+        raw.len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        // SAFETY: the kernel writes at most `len` bytes into the storage.
+        cvt(unsafe {
+            libc::getpeername(self.raw(), (&mut raw.storage as *mut libc::sockaddr_storage).cast(), &mut raw.len)
+        })?;
+        Ok(raw)
+    }
+
+    /// Applies the options of `cfg` that concern a listening socket.
+    pub(crate) fn apply_listener(&self, cfg: &NetConfig, family: libc::c_int) -> io::Result<()> {
+        self.set_opt(libc::SOL_SOCKET, libc::SO_REUSEADDR, libc::c_int::from(cfg.reuse_addr))?;
+        if cfg.reuse_port {
+            self.set_opt(libc::SOL_SOCKET, libc::SO_REUSEPORT, 1 as libc::c_int)?;
+        }
+        self.apply_common(cfg, family)
+    }
+
+    /// Applies the options of `cfg` that concern a connected TCP stream.
+    pub(crate) fn apply_stream(&self, cfg: &NetConfig, family: libc::c_int) -> io::Result<()> {
+        if cfg.nodelay {
+            self.set_opt(libc::IPPROTO_TCP, libc::TCP_NODELAY, 1 as libc::c_int)?;
+        }
+        if cfg.quickack {
+            self.set_opt(libc::IPPROTO_TCP, libc::TCP_QUICKACK, 1 as libc::c_int)?;
+        }
+        if let Some(idle) = cfg.keepalive {
+            self.set_opt(libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1 as libc::c_int)?;
+            let secs = idle.as_secs().clamp(1, i32::MAX as u64) as libc::c_int;
+            self.set_opt(libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs)?;
+        }
+        self.apply_common(cfg, family)
+    }
+
+    /// Options shared by every socket kind.
+    pub(crate) fn apply_common(&self, cfg: &NetConfig, family: libc::c_int) -> io::Result<()> {
+        if let Some(n) = cfg.recv_buffer_size {
+            self.set_opt(libc::SOL_SOCKET, libc::SO_RCVBUF, n.min(i32::MAX as usize) as libc::c_int)?;
+        }
+        if let Some(n) = cfg.send_buffer_size {
+            self.set_opt(libc::SOL_SOCKET, libc::SO_SNDBUF, n.min(i32::MAX as usize) as libc::c_int)?;
+        }
+        if let Some(us) = cfg.busy_poll {
+            self.set_opt(libc::SOL_SOCKET, libc::SO_BUSY_POLL, us.min(i32::MAX as u32) as libc::c_int)?;
+        }
+        let v6 = family == libc::AF_INET6;
+        if let Some(tos) = cfg.tos {
+            let (level, name) = if v6 { (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) } else { (libc::IPPROTO_IP, libc::IP_TOS) };
+            self.set_opt(level, name, tos as libc::c_int)?;
+        }
+        if let Some(ttl) = cfg.ttl {
+            let (level, name) =
+                if v6 { (libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS) } else { (libc::IPPROTO_IP, libc::IP_TTL) };
+            self.set_opt(level, name, ttl as libc::c_int)?;
+        }
+        if let (true, Some(only)) = (v6, cfg.ipv6_only) {
+            self.set_opt(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, libc::c_int::from(only))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn connect(&self, addr: RawAddr) -> io::Result<()> {
+        Op::submit(ops::Connect::new(self.fd.clone(), addr)).await
+    }
+
+    pub(crate) async fn accept(&self) -> io::Result<(Socket, RawAddr)> {
+        let (fd, addr) = Op::submit(ops::Accept::new(self.fd.clone())).await?;
+        Ok((Socket::from_accepted(fd), addr))
+    }
+
+    pub(crate) async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        Op::submit(ops::Recv::new(self.fd.clone(), buf)).await
+    }
+
+    pub(crate) async fn recv_vectored<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        Op::submit(ops::RecvMsgv::new(self.fd.clone(), bufs)).await
+    }
+
+    pub(crate) async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        Op::submit(ops::Send::new(self.fd.clone(), buf)).await
+    }
+
+    pub(crate) async fn send_vectored<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        Op::submit(ops::SendMsgv::new(self.fd.clone(), bufs)).await
+    }
+
+    pub(crate) async fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
+        Op::submit(ops::Shutdown::new(self.fd.clone(), how)).await
+    }
+
+    /// Reads at the current position with read(2) (for non-socket streams).
+    #[allow(dead_code)]
+    pub(crate) async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        Op::submit(ops::Read::new(self.fd.clone(), buf, CURRENT_POS)).await
+    }
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.raw()
+    }
+}
+
+/// Converts an owned std socket into its descriptor.
+pub(crate) fn owned_from_std<T: IntoRawFd>(s: T) -> OwnedFd {
+    // SAFETY: into_raw_fd hands over ownership of a valid descriptor.
+    unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) }
+}

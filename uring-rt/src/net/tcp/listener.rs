@@ -1,0 +1,205 @@
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+
+use super::TcpStream;
+use crate::net::addr::{each_addr, from_raw, resolve, to_raw};
+use crate::net::socket::{owned_from_std, Socket};
+use crate::net::NetConfig;
+use crate::time::{sleep, Sleep};
+
+/// A TCP socket listening for connections.
+///
+/// ```no_run
+/// use aio::io::{AsyncReadRent, AsyncWriteRentExt};
+/// use aio::net::TcpListener;
+///
+/// # aio::Runtime::new()?.block_on(async {
+/// let listener = TcpListener::bind("127.0.0.1:8080")?;
+/// loop {
+///     let (mut stream, _peer) = listener.accept().await?;
+///     aio::spawn(async move {
+///         let mut buf = Vec::with_capacity(4096);
+///         loop {
+///             let (res, b) = stream.read(buf).await;
+///             match res {
+///                 Ok(0) | Err(_) => return,
+///                 Ok(_) => {}
+///             }
+///             let (res, mut b) = stream.write_all(b).await;
+///             if res.is_err() {
+///                 return;
+///             }
+///             b.clear();
+///             buf = b;
+///         }
+///     });
+/// }
+/// # #[allow(unreachable_code)]
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpListener {
+    socket: Socket,
+    /// Options applied to every accepted stream.
+    config: NetConfig,
+    family: libc::c_int,
+}
+
+impl TcpListener {
+    /// Binds to `addr` with [`NetConfig::default()`] and starts listening.
+    ///
+    /// # Errors
+    ///
+    /// The address is invalid or in use, or the process is out of
+    /// descriptors.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        TcpListener::bind_with(addr, &NetConfig::default())
+    }
+
+    /// Binds to `addr` with the given options and starts listening. With
+    /// `reuse_port(true)`, one listener per core can bind the same port.
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](Self::bind), plus an option the kernel rejects.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn bind_with(addr: impl ToSocketAddrs, config: &NetConfig) -> io::Result<TcpListener> {
+        let addrs = resolve(addr)?;
+        each_addr(&addrs, |addr| {
+            let raw = to_raw(addr);
+            let family = raw.family();
+            let socket = Socket::new(family, libc::SOCK_STREAM)?;
+            socket.apply_listener(config, family)?;
+            socket.bind(&raw)?;
+            socket.listen(config.backlog)?;
+            Ok(TcpListener { socket, config: config.clone(), family })
+        })
+    }
+
+    /// Adopts a listening std socket (switching it to the current backend's
+    /// blocking mode). Accepted streams get [`NetConfig::default()`].
+    ///
+    /// # Errors
+    ///
+    /// The mode switch failed.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        let family = match listener.local_addr()? {
+            SocketAddr::V4(_) => libc::AF_INET,
+            SocketAddr::V6(_) => libc::AF_INET6,
+        };
+        let socket = Socket::from_owned(owned_from_std(listener))?;
+        Ok(TcpListener { socket, config: NetConfig::default(), family })
+    }
+
+    /// Accepts a connection.
+    ///
+    /// # Errors
+    ///
+    /// Errors of accept(2): notably `EMFILE`/`ENFILE` when the process or
+    /// system is out of descriptors (the connection stays queued and can be
+    /// accepted once descriptors are freed), or a stream option that failed
+    /// to apply.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future never leaks a descriptor, but it is not fully
+    /// cancel safe: a connection the kernel accepted in the instant before
+    /// the cancellation took effect is closed (the peer sees a reset)
+    /// rather than handed back. Connections still queued are unaffected.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (socket, raw) = self.socket.accept().await?;
+        socket.apply_stream(&self.config, self.family)?;
+        Ok((TcpStream::from_socket(socket), from_raw(&raw)?))
+    }
+
+    /// A stream of incoming connections. When accepting fails for lack of
+    /// descriptors (`EMFILE`/`ENFILE`) the error is yielded and the stream
+    /// backs off (10 ms doubling up to 1 s) before trying again, so a server
+    /// looping over it does not spin while the process is out of descriptors.
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self, accept: None, backoff: None, delay: Duration::ZERO }
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// getsockname(2) failed.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.local_raw()?)
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.raw()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener").field("fd", &self.socket.raw()).field("addr", &self.local_addr().ok()).finish()
+    }
+}
+
+type AcceptFuture<'a> = Pin<Box<dyn Future<Output = io::Result<(TcpStream, SocketAddr)>> + 'a>>;
+
+/// The stream returned by [`TcpListener::incoming`].
+#[must_use = "streams do nothing unless polled"]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+    accept: Option<AcceptFuture<'a>>,
+    backoff: Option<Pin<Box<Sleep>>>,
+    delay: Duration,
+}
+
+impl Stream for Incoming<'_> {
+    type Item = io::Result<(TcpStream, SocketAddr)>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(backoff) = self.backoff.as_mut() {
+            if backoff.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.backoff = None;
+        }
+        let listener = self.listener;
+        let fut = self.accept.get_or_insert_with(|| Box::pin(listener.accept()));
+        let res = match fut.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(res) => res,
+        };
+        self.accept = None;
+        match &res {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
+                self.delay = (self.delay * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+                self.backoff = Some(Box::pin(sleep(self.delay)));
+            }
+            _ => self.delay = Duration::ZERO,
+        }
+        Poll::Ready(Some(res))
+    }
+}

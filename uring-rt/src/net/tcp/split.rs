@@ -1,0 +1,94 @@
+use std::io;
+use std::net::SocketAddr;
+
+use crate::buf::{IoBuf, IoBufMut};
+use crate::io::{AsyncReadRent, AsyncWriteRent};
+use crate::net::addr::from_raw;
+use crate::net::socket::Socket;
+use crate::BufResult;
+
+/// The read half of a [`TcpStream`](super::TcpStream), from
+/// [`into_split`](super::TcpStream::into_split).
+#[derive(Debug)]
+pub struct OwnedReadHalf {
+    socket: Socket,
+}
+
+/// The write half of a [`TcpStream`](super::TcpStream), from
+/// [`into_split`](super::TcpStream::into_split).
+#[derive(Debug)]
+pub struct OwnedWriteHalf {
+    socket: Socket,
+}
+
+pub(super) fn new(socket: Socket) -> (OwnedReadHalf, OwnedWriteHalf) {
+    (OwnedReadHalf { socket: socket.clone() }, OwnedWriteHalf { socket })
+}
+
+impl OwnedReadHalf {
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// getpeername(2) failed.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.peer_raw()?)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// getsockname(2) failed.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.local_raw()?)
+    }
+}
+
+impl OwnedWriteHalf {
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// getpeername(2) failed.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.peer_raw()?)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// getsockname(2) failed.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.local_raw()?)
+    }
+}
+
+impl AsyncReadRent for OwnedReadHalf {
+    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.socket.recv(buf).await
+    }
+
+    async fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.socket.recv_vectored(bufs).await
+    }
+}
+
+impl AsyncWriteRent for OwnedWriteHalf {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.socket.send(buf).await
+    }
+
+    async fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.socket.send_vectored(bufs).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.socket.shutdown(std::net::Shutdown::Write).await
+    }
+}

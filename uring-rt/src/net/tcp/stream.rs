@@ -1,0 +1,195 @@
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+
+use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::buf::{IoBuf, IoBufMut};
+use crate::io::{AsyncReadRent, AsyncWriteRent};
+use crate::net::addr::{from_raw, resolve, to_raw};
+use crate::net::socket::{owned_from_std, Socket};
+use crate::net::NetConfig;
+use crate::BufResult;
+
+/// A TCP connection.
+///
+/// Reads and writes go through [`AsyncReadRent`] and [`AsyncWriteRent`]
+/// (owned buffers); `shutdown()` closes the write side. Writes never raise
+/// SIGPIPE: a dead peer is an `EPIPE` (or `ECONNRESET`) error, with the
+/// buffer handed back.
+///
+/// ```no_run
+/// use aio::io::{AsyncReadRentExt, AsyncWriteRentExt};
+///
+/// # aio::Runtime::new()?.block_on(async {
+/// let mut stream = aio::net::TcpStream::connect("127.0.0.1:8080").await?;
+/// let (res, _) = stream.write_all(b"ping".to_vec()).await;
+/// res?;
+/// let (res, pong) = stream.read_exact(Vec::with_capacity(4)).await;
+/// res?;
+/// assert_eq!(pong, b"pong");
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpStream {
+    socket: Socket,
+}
+
+impl TcpStream {
+    pub(crate) fn from_socket(socket: Socket) -> TcpStream {
+        TcpStream { socket }
+    }
+
+    /// Connects to `addr` with [`NetConfig::default()`] (nodelay on),
+    /// trying each resolved address in turn.
+    ///
+    /// # Errors
+    ///
+    /// `ECONNREFUSED` and friends from connect(2), or the last address's
+    /// error if every one failed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the attempt and closes the socket.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        TcpStream::connect_with(addr, &NetConfig::default()).await
+    }
+
+    /// Connects to `addr` with the given socket options.
+    ///
+    /// # Errors
+    ///
+    /// As for [`connect`](Self::connect), plus an option the kernel rejects.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`connect`](Self::connect).
+    pub async fn connect_with(addr: impl ToSocketAddrs, config: &NetConfig) -> io::Result<TcpStream> {
+        let addrs = resolve(addr)?;
+        let mut last = None;
+        for addr in &addrs {
+            match TcpStream::connect_one(addr, config).await {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")))
+    }
+
+    async fn connect_one(addr: &SocketAddr, config: &NetConfig) -> io::Result<TcpStream> {
+        let raw = to_raw(addr);
+        let socket = Socket::new(raw.family(), libc::SOCK_STREAM)?;
+        socket.apply_stream(config, raw.family())?;
+        socket.connect(raw).await?;
+        Ok(TcpStream { socket })
+    }
+
+    /// Adopts a connected std stream (switching it to the current backend's
+    /// blocking mode).
+    ///
+    /// # Errors
+    ///
+    /// The mode switch failed.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream { socket: Socket::from_owned(owned_from_std(stream))? })
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// getpeername(2) failed (e.g. `ENOTCONN`).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.peer_raw()?)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// getsockname(2) failed.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.local_raw()?)
+    }
+
+    /// Sets `TCP_NODELAY`.
+    ///
+    /// # Errors
+    ///
+    /// setsockopt(2) failed.
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.socket.set_opt(libc::IPPROTO_TCP, libc::TCP_NODELAY, libc::c_int::from(on))
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.socket.get_opt::<libc::c_int>(libc::IPPROTO_TCP, libc::TCP_NODELAY).map(|v| v != 0)
+    }
+
+    /// Splits the stream into a read half and a write half that can be used
+    /// from two tasks of this runtime at once. The connection closes when
+    /// both halves (and any in-flight operation) are gone.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split::new(self.socket)
+    }
+}
+
+use super::split;
+
+impl AsyncReadRent for TcpStream {
+    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.socket.recv(buf).await
+    }
+
+    async fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.socket.recv_vectored(bufs).await
+    }
+}
+
+impl AsyncWriteRent for TcpStream {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.socket.send(buf).await
+    }
+
+    async fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.socket.send_vectored(bufs).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.socket.shutdown(std::net::Shutdown::Write).await
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.raw()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("fd", &self.socket.raw())
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}

@@ -1,0 +1,198 @@
+//! UDP sockets.
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+
+use crate::buf::{IoBuf, IoBufMut};
+use crate::driver::{ops, Op};
+use crate::net::addr::{each_addr, from_raw, resolve, to_raw};
+use crate::net::socket::{owned_from_std, Socket};
+use crate::net::NetConfig;
+use crate::BufResult;
+
+/// A UDP socket. Methods take `&self`, so one socket can have a receive
+/// and a send in flight at once from different tasks.
+///
+/// ```no_run
+/// # aio::Runtime::new()?.block_on(async {
+/// let socket = aio::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let (res, buf) = socket.recv_from(Vec::with_capacity(1500)).await;
+/// let (len, from) = res?;
+/// let (res, _) = socket.send_to(buf, from).await; // echo it back
+/// res?;
+/// # let _ = len;
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UdpSocket {
+    socket: Socket,
+}
+
+impl UdpSocket {
+    /// Binds a socket to `addr` (port 0 picks a free port).
+    ///
+    /// # Errors
+    ///
+    /// The address is invalid or in use.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        UdpSocket::bind_with(addr, &NetConfig { reuse_addr: false, ..NetConfig::default() })
+    }
+
+    /// Binds with socket options (`reuse_addr`, `reuse_port`, buffer sizes,
+    /// `tos`, `ttl`, `ipv6_only`, `busy_poll` apply).
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](Self::bind), plus an option the kernel rejects.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn bind_with(addr: impl ToSocketAddrs, config: &NetConfig) -> io::Result<UdpSocket> {
+        let addrs = resolve(addr)?;
+        each_addr(&addrs, |addr| {
+            let raw = to_raw(addr);
+            let socket = Socket::new(raw.family(), libc::SOCK_DGRAM)?;
+            if config.reuse_addr {
+                socket.set_opt(libc::SOL_SOCKET, libc::SO_REUSEADDR, 1 as libc::c_int)?;
+            }
+            if config.reuse_port {
+                socket.set_opt(libc::SOL_SOCKET, libc::SO_REUSEPORT, 1 as libc::c_int)?;
+            }
+            socket.apply_common(config, raw.family())?;
+            socket.bind(&raw)?;
+            Ok(UdpSocket { socket })
+        })
+    }
+
+    /// Adopts a std socket (switching it to the current backend's mode).
+    ///
+    /// # Errors
+    ///
+    /// The mode switch failed.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        Ok(UdpSocket { socket: Socket::from_owned(owned_from_std(socket))? })
+    }
+
+    /// Sets the default destination for [`send`](Self::send) and the only
+    /// source [`recv`](Self::recv) accepts.
+    ///
+    /// # Errors
+    ///
+    /// connect(2) failed (e.g. an address of the wrong family).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe for UDP (connect completes at once).
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let addrs = resolve(addr)?;
+        let mut last = None;
+        for addr in &addrs {
+            match self.socket.connect(to_raw(addr)).await {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address")))
+    }
+
+    /// Sends `buf`'s initialized bytes as one datagram to `addr`.
+    ///
+    /// # Errors
+    ///
+    /// sendmsg(2) errors (e.g. `EMSGSIZE`); the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future may or may not send the datagram.
+    pub async fn send_to<B: IoBuf>(&self, buf: B, addr: SocketAddr) -> BufResult<usize, B> {
+        Op::submit(ops::SendTo::new(self.socket.fd().clone(), buf, to_raw(&addr))).await
+    }
+
+    /// Receives one datagram into `buf`'s writable region; returns its size
+    /// and source. A datagram longer than the region is truncated.
+    ///
+    /// # Errors
+    ///
+    /// recvmsg(2) errors; the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future may lose a datagram the kernel had already
+    /// delivered into the buffer.
+    pub async fn recv_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
+        let (res, buf) = Op::submit(ops::RecvFrom::new(self.socket.fd().clone(), buf)).await;
+        (res.and_then(|(n, raw)| Ok((n, from_raw(&raw)?))), buf)
+    }
+
+    /// Sends to the connected address.
+    ///
+    /// # Errors
+    ///
+    /// `EDESTADDRREQ` if not connected, `ECONNREFUSED` if an earlier datagram
+    /// was refused; the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`send_to`](Self::send_to).
+    pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        self.socket.send(buf).await
+    }
+
+    /// Receives from the connected address.
+    ///
+    /// # Errors
+    ///
+    /// recv(2) errors; the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`recv_from`](Self::recv_from).
+    pub async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.socket.recv(buf).await
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// getsockname(2) failed.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.local_raw()?)
+    }
+
+    /// The connected address.
+    ///
+    /// # Errors
+    ///
+    /// `ENOTCONN` if not connected.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        from_raw(&self.socket.peer_raw()?)
+    }
+}
+
+impl AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.raw()
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpSocket").field("fd", &self.socket.raw()).field("addr", &self.local_addr().ok()).finish()
+    }
+}

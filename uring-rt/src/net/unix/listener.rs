@@ -1,0 +1,82 @@
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+
+use super::addr::{from_raw, to_raw};
+use super::{UnixSocketAddr, UnixStream};
+use crate::net::socket::{owned_from_std, Socket};
+
+/// A Unix-domain socket listening for connections.
+pub struct UnixListener {
+    socket: Socket,
+}
+
+impl UnixListener {
+    /// Binds to `path` (or an abstract name starting with NUL) and listens.
+    ///
+    /// # Errors
+    ///
+    /// The path exists (`EADDRINUSE`), is too long, or is not writable.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let raw = to_raw(path.as_ref())?;
+        let socket = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM)?;
+        socket.bind(&raw)?;
+        socket.listen(1024)?;
+        Ok(UnixListener { socket })
+    }
+
+    /// Adopts a std listener (switching it to the current backend's mode).
+    ///
+    /// # Errors
+    ///
+    /// The mode switch failed.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener { socket: Socket::from_owned(owned_from_std(listener))? })
+    }
+
+    /// Accepts a connection.
+    ///
+    /// # Errors
+    ///
+    /// Errors of accept(2), e.g. `EMFILE`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`TcpListener::accept`](crate::net::TcpListener::accept).
+    pub async fn accept(&self) -> io::Result<(UnixStream, UnixSocketAddr)> {
+        let (socket, raw) = self.socket.accept().await?;
+        Ok((UnixStream::from_socket(socket), from_raw(&raw)))
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// getsockname(2) failed.
+    pub fn local_addr(&self) -> io::Result<UnixSocketAddr> {
+        Ok(from_raw(&self.socket.local_raw()?))
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.raw()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener").field("fd", &self.socket.raw()).field("addr", &self.local_addr().ok()).finish()
+    }
+}

@@ -1,0 +1,13 @@
+//! Unix-domain sockets: streams, listeners and datagrams, on filesystem
+//! paths or (Linux) abstract names — a path whose first byte is NUL, e.g.
+//! `"\0my-service"`, names an abstract socket.
+
+mod addr;
+mod datagram;
+mod listener;
+mod stream;
+
+pub use addr::UnixSocketAddr;
+pub use datagram::UnixDatagram;
+pub use listener::UnixListener;
+pub use stream::UnixStream;

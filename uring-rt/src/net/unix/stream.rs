@@ -1,0 +1,141 @@
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use super::addr::{from_raw, to_raw};
+use super::UnixSocketAddr;
+use crate::buf::{IoBuf, IoBufMut};
+use crate::io::{AsyncReadRent, AsyncWriteRent};
+use crate::net::socket::{cvt, owned_from_std, Socket};
+use crate::runtime::context;
+use crate::{BufResult, Driver};
+
+/// A Unix-domain stream connection.
+pub struct UnixStream {
+    socket: Socket,
+}
+
+impl UnixStream {
+    pub(crate) fn from_socket(socket: Socket) -> UnixStream {
+        UnixStream { socket }
+    }
+
+    /// Connects to the socket at `path` (or an abstract name).
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT`/`ECONNREFUSED` if nobody listens there.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the attempt and closes the socket.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let raw = to_raw(path.as_ref())?;
+        let socket = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM)?;
+        socket.connect(raw).await?;
+        Ok(UnixStream { socket })
+    }
+
+    /// A connected pair of streams.
+    ///
+    /// # Errors
+    ///
+    /// socketpair(2) failed (e.g. out of descriptors).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = socketpair(libc::SOCK_STREAM)?;
+        Ok((UnixStream { socket: Socket::from_accepted(a) }, UnixStream { socket: Socket::from_accepted(b) }))
+    }
+
+    /// Adopts a std stream (switching it to the current backend's mode).
+    ///
+    /// # Errors
+    ///
+    /// The mode switch failed.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream { socket: Socket::from_owned(owned_from_std(stream))? })
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// getsockname(2) failed.
+    pub fn local_addr(&self) -> io::Result<UnixSocketAddr> {
+        Ok(from_raw(&self.socket.local_raw()?))
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// getpeername(2) failed.
+    pub fn peer_addr(&self) -> io::Result<UnixSocketAddr> {
+        Ok(from_raw(&self.socket.peer_raw()?))
+    }
+}
+
+/// socketpair(2) in the current backend's mode.
+#[track_caller]
+pub(crate) fn socketpair(ty: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
+    let nonblock = if context::current_driver() == Driver::Epoll { libc::SOCK_NONBLOCK } else { 0 };
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: writes two descriptors into a live two-element array.
+    cvt(unsafe { libc::socketpair(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC | nonblock, 0, fds.as_mut_ptr()) })?;
+    // SAFETY: socketpair returned two fresh descriptors that we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+impl AsyncReadRent for UnixStream {
+    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.socket.recv(buf).await
+    }
+
+    async fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.socket.recv_vectored(bufs).await
+    }
+}
+
+impl AsyncWriteRent for UnixStream {
+    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+        self.socket.send(buf).await
+    }
+
+    async fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        self.socket.send_vectored(bufs).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.socket.shutdown(std::net::Shutdown::Write).await
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.raw()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream").field("fd", &self.socket.raw()).finish()
+    }
+}
