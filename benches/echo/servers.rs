@@ -1,0 +1,195 @@
+//! The echo servers under test, one per runtime, each written the way a user
+//! of that runtime writes it: an accept loop that spawns one task per
+//! connection (TCP_NODELAY on), and the task loops "read into a buffer, write
+//! all of it back" until the peer closes. No tuning beyond each runtime's
+//! defaults; the read buffer holds one request (`buf_size` bytes).
+//!
+//! Each runs in its own child process, already pinned to the server CPU by
+//! the caller, and reports its bound address through `announce` before it
+//! starts accepting.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+/// A server implementation the harness can launch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Server {
+    /// aio on its io_uring backend.
+    AioUring,
+    /// aio on its epoll backend.
+    AioEpoll,
+    /// tokio's current_thread runtime (one core, like every server here;
+    /// with more cores a tokio user would run one such runtime per core
+    /// behind SO_REUSEPORT).
+    Tokio,
+    /// monoio with its io_uring driver.
+    Monoio,
+}
+
+impl Server {
+    /// Every server, in the order they run and are reported.
+    pub const ALL: [Server; 4] = [
+        Server::AioUring,
+        Server::AioEpoll,
+        Server::Tokio,
+        Server::Monoio,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::AioUring => "aio-uring",
+            Server::AioEpoll => "aio-epoll",
+            Server::Tokio => "tokio",
+            Server::Monoio => "monoio",
+        }
+    }
+
+    /// The server called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Server> {
+        Server::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Binds `addr`, calls `announce` with the bound address, and serves
+    /// until the process is killed. Returns only on a setup or accept error.
+    pub fn serve(
+        self,
+        addr: SocketAddr,
+        buf_size: usize,
+        announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match self {
+            Server::AioUring => aio_echo::serve(aio::Driver::IoUring, addr, buf_size, announce),
+            Server::AioEpoll => aio_echo::serve(aio::Driver::Epoll, addr, buf_size, announce),
+            Server::Tokio => tokio_echo::serve(addr, buf_size, announce),
+            Server::Monoio => monoio_echo::serve(addr, buf_size, announce),
+        }
+    }
+}
+
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+mod aio_echo {
+    use std::io;
+    use std::net::SocketAddr;
+
+    use aio::io::{AsyncReadRent, AsyncWriteRentExt};
+
+    pub(super) fn serve(
+        driver: aio::Driver,
+        addr: SocketAddr,
+        buf_size: usize,
+        announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let rt = aio::RuntimeBuilder::new().driver(driver).build()?;
+        rt.block_on(async move {
+            // NetConfig::default() already sets TCP_NODELAY on accepted
+            // streams; set it again so every server visibly does the same.
+            let listener = aio::net::TcpListener::bind(addr)?;
+            announce(listener.local_addr()?)?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                aio::spawn(async move {
+                    let mut stream = stream;
+                    let mut buf = Vec::with_capacity(buf_size);
+                    loop {
+                        let (res, b) = stream.read(buf).await;
+                        match res {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                        let (res, mut b) = stream.write_all(b).await;
+                        if res.is_err() {
+                            return;
+                        }
+                        b.clear();
+                        buf = b;
+                    }
+                });
+            }
+        })
+    }
+}
+
+mod tokio_echo {
+    use std::io;
+    use std::net::SocketAddr;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    pub(super) fn serve(
+        addr: SocketAddr,
+        buf_size: usize,
+        announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            announce(listener.local_addr()?)?;
+            loop {
+                let (mut stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                tokio::spawn(async move {
+                    let mut buf = vec![0; buf_size];
+                    loop {
+                        let n = match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        })
+    }
+}
+
+mod monoio_echo {
+    use std::io;
+    use std::net::SocketAddr;
+
+    use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+
+    pub(super) fn serve(
+        addr: SocketAddr,
+        buf_size: usize,
+        announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut rt = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new().build()?;
+        rt.block_on(async move {
+            let listener = monoio::net::TcpListener::bind(addr)?;
+            announce(listener.local_addr()?)?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                monoio::spawn(async move {
+                    let mut stream = stream;
+                    let mut buf = Vec::with_capacity(buf_size);
+                    loop {
+                        let (res, b) = stream.read(buf).await;
+                        match res {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                        let (res, mut b) = stream.write_all(b).await;
+                        if res.is_err() {
+                            return;
+                        }
+                        b.clear();
+                        buf = b;
+                    }
+                });
+            }
+        })
+    }
+}

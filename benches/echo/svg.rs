@@ -1,0 +1,223 @@
+//! A dependency-free SVG chart of the echo results: two panels of grouped
+//! bars (requests/s, higher is better; server CPU µs per request, lower is
+//! better), one group per payload/connection combination, one bar per
+//! server, each showing the median over rounds.
+
+use std::fmt::{self, Write as _};
+
+use crate::report::{Report, Summary, WRITE_TO_STRING};
+use crate::servers::Server;
+
+const BAR_W: f64 = 16.0;
+const GROUP_GAP: f64 = 22.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 20.0;
+const PLOT_H: f64 = 240.0;
+/// Vertical space of one panel: title, plot, x labels.
+const PANEL_H: f64 = PLOT_H + 80.0;
+const LEGEND_H: f64 = 66.0;
+
+fn color(server: Server) -> &'static str {
+    match server {
+        Server::AioUring => "#d62728",
+        Server::AioEpoll => "#ff9896",
+        Server::Tokio => "#1f77b4",
+        Server::Monoio => "#2ca02c",
+    }
+}
+
+/// Renders the report's medians as an SVG document.
+pub fn chart(report: &Report) -> String {
+    let mut svg = String::new();
+    write_chart(&mut svg, report).expect(WRITE_TO_STRING);
+    svg
+}
+
+fn write_chart(svg: &mut String, report: &Report) -> fmt::Result {
+    let servers = &report.conditions.servers;
+    let group_w = servers.len() as f64 * BAR_W + GROUP_GAP;
+    let width = (LEFT + report.combos.len() as f64 * group_w + RIGHT).max(560.0);
+    let height = LEGEND_H + 2.0 * PANEL_H;
+    let groups: Vec<(String, Vec<Summary>)> = report
+        .combos
+        .iter()
+        .map(|c| (c.combo.to_string(), c.summaries(servers)))
+        .collect();
+
+    writeln!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
+    )?;
+    writeln!(svg, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")?;
+    let m = &report.machine;
+    writeln!(
+        svg,
+        "<text x=\"{LEFT}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">Echo server, one core: \
+         median of {} round(s)</text>",
+        report.conditions.rounds,
+    )?;
+    writeln!(
+        svg,
+        "<text x=\"{LEFT}\" y=\"32\" fill=\"#555\">{} ({} cores), Linux {}, {}</text>",
+        escape(&m.cpu_model),
+        m.cores,
+        escape(&m.kernel),
+        escape(&m.date),
+    )?;
+    for (i, &server) in servers.iter().enumerate() {
+        let x = LEFT + i as f64 * 110.0;
+        writeln!(
+            svg,
+            "<rect x=\"{x}\" y=\"44\" width=\"12\" height=\"12\" fill=\"{}\"/>\
+             <text x=\"{}\" y=\"54\">{}</text>",
+            color(server),
+            x + 16.0,
+            server.name()
+        )?;
+    }
+    panel(
+        svg,
+        LEGEND_H,
+        "Requests/s (higher is better)",
+        &groups,
+        servers,
+        group_w,
+        |s| s.req_per_sec,
+    )?;
+    panel(
+        svg,
+        LEGEND_H + PANEL_H,
+        "Server CPU µs per request (lower is better)",
+        &groups,
+        servers,
+        group_w,
+        |s| s.cpu_us_per_req,
+    )?;
+    svg.push_str("</svg>\n");
+    Ok(())
+}
+
+/// Draws one panel with its top edge at `top`.
+fn panel(
+    svg: &mut String,
+    top: f64,
+    title: &str,
+    groups: &[(String, Vec<Summary>)],
+    servers: &[Server],
+    group_w: f64,
+    value: impl Fn(&Summary) -> f64,
+) -> fmt::Result {
+    let plot_top = top + 30.0;
+    let base_y = plot_top + PLOT_H;
+    let right = LEFT + groups.len() as f64 * group_w;
+    let max = groups
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(&value))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    // Headroom above the tallest bar for its value label.
+    let (axis_max, step) = nice_axis(max * 1.2);
+    let y_of = |v: f64| base_y - v / axis_max * PLOT_H;
+
+    writeln!(
+        svg,
+        "<text x=\"{LEFT}\" y=\"{}\" font-size=\"12\" font-weight=\"bold\">{title}</text>",
+        top + 18.0
+    )?;
+    let mut tick = 0.0;
+    while tick <= axis_max * (1.0 + 1e-9) {
+        let y = y_of(tick);
+        writeln!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{right:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/>\
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            LEFT - 6.0,
+            y + 4.0,
+            short(tick, step)
+        )?;
+        tick += step;
+    }
+    for (g, (label, summaries)) in groups.iter().enumerate() {
+        let x0 = LEFT + g as f64 * group_w + GROUP_GAP / 2.0;
+        for (i, &server) in servers.iter().enumerate() {
+            let Some(s) = summaries.iter().find(|s| s.server == server) else {
+                continue;
+            };
+            let v = value(s);
+            if !v.is_finite() {
+                continue;
+            }
+            let x = x0 + i as f64 * BAR_W;
+            let y = y_of(v);
+            writeln!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\">\
+                 <title>{} {}: {}</title></rect>\
+                 <text transform=\"translate({:.1},{:.1}) rotate(-90)\" font-size=\"9\">{}</text>",
+                BAR_W - 2.0,
+                base_y - y,
+                color(server),
+                server.name(),
+                escape(label),
+                short(v, v / 100.0),
+                x + BAR_W / 2.0 + 3.0,
+                y - 3.0,
+                short(v, v / 100.0),
+            )?;
+        }
+        writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            x0 + servers.len() as f64 * BAR_W / 2.0,
+            base_y + 16.0,
+            escape(label)
+        )?;
+    }
+    writeln!(
+        svg,
+        "<line x1=\"{LEFT}\" y1=\"{base_y:.1}\" x2=\"{right:.1}\" y2=\"{base_y:.1}\" stroke=\"#333\"/>"
+    )
+}
+
+/// An axis maximum at or above `max` and a tick step, both 1, 2 or 5 times a
+/// power of ten, giving about five ticks.
+fn nice_axis(max: f64) -> (f64, f64) {
+    if max <= 0.0 || !max.is_finite() {
+        return (1.0, 0.2);
+    }
+    let raw = max / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    ((max / step).ceil() * step, step)
+}
+
+/// A compact label: `k`/`M` suffixes from 10 000 up, otherwise as many
+/// decimals as `resolution` (the tick step, or a hundredth of a bar's value)
+/// needs: 120k, 4.50M, 350, 12.5, 3.21, 0.
+fn short(v: f64, resolution: f64) -> String {
+    match v.abs() {
+        0.0 => "0".to_string(),
+        a if a >= 1e6 => format!("{:.2}M", v / 1e6),
+        a if a >= 1e4 => format!("{:.0}k", v / 1e3),
+        _ => {
+            let decimals = match resolution.abs() {
+                r if r >= 1.0 => 0,
+                r if r >= 0.1 => 1,
+                _ => 2,
+            };
+            format!("{v:.decimals$}")
+        }
+    }
+}
+
+/// Escapes text for SVG character data.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
