@@ -133,3 +133,29 @@ async fn close_fails_waiters_and_later_acquires() {
     assert!(sem.try_acquire().is_err());
     assert!(sem.is_closed());
 }
+
+#[aio::test]
+async fn owned_permits_bound_spawned_tasks() {
+    let sem = Rc::new(Semaphore::new(2));
+    let running = Rc::new(Cell::new(0));
+    let peak = Rc::new(Cell::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        // The loop itself waits for a free permit before spawning more.
+        let permit = Rc::clone(&sem).acquire_owned().await.unwrap();
+        let (running, peak) = (Rc::clone(&running), Rc::clone(&peak));
+        handles.push(aio::spawn(async move {
+            running.set(running.get() + 1);
+            peak.set(peak.get().max(running.get()));
+            yield_now().await;
+            yield_now().await;
+            running.set(running.get() - 1);
+            drop(permit);
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    assert_eq!(peak.get(), 2);
+    assert_eq!(sem.available_permits(), 2);
+}

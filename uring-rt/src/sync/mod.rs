@@ -45,10 +45,12 @@
 //! ```
 //! use uring_rt::sync::{mpsc, oneshot};
 //! use uring_rt::sync::{Mutex, MutexGuard, Notified, Notify, RwLock};
-//! use uring_rt::sync::{RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit};
+//! use uring_rt::sync::{OwnedSemaphorePermit, RwLockReadGuard, RwLockWriteGuard};
+//! use uring_rt::sync::{Semaphore, SemaphorePermit};
 //! fn named<T>() {}
 //! named::<Semaphore>();
 //! named::<SemaphorePermit<'static>>();
+//! named::<OwnedSemaphorePermit>();
 //! named::<Mutex<u32>>();
 //! named::<MutexGuard<'static, u32>>();
 //! named::<RwLock<u32>>();
@@ -78,4 +80,6 @@ mod waiters;
 pub use mutex::{Mutex, MutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

@@ -2,15 +2,26 @@
 //! hand-out of permits. The [`Mutex`](super::Mutex),
 //! [`RwLock`](super::RwLock) and bounded [`mpsc`](super::mpsc) channel are
 //! built on it.
+//!
+//! `mod.rs` holds the semaphore and its queue discipline; `acquire.rs`
+//! the waiting future; `permit.rs` the permits handed out; `error.rs`
+//! the errors.
+
+mod acquire;
+mod error;
+mod permit;
 
 use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::rc::Rc;
+use std::task::Waker;
 
-use super::waiters::{wake_all, Key, Removed, WaitList};
+use super::waiters::{wake_all, WaitList};
+use acquire::Acquire;
+
+pub use error::{AcquireError, TryAcquireError};
+pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 
 /// A counting semaphore for tasks on one core.
 ///
@@ -40,7 +51,7 @@ use super::waiters::{wake_all, Key, Removed, WaitList};
 /// assert_sync::<uring_rt::sync::Semaphore>();
 /// ```
 pub struct Semaphore {
-    state: RefCell<State>,
+    pub(super) state: RefCell<State>,
     /// Keeps the type `!Send` and `!Sync`: its waiters are tasks of one
     /// core.
     _not_send: PhantomData<*const ()>,
@@ -51,18 +62,18 @@ pub struct Semaphore {
 /// Invariant: if `waiters` is not empty, its head asks for more than
 /// `permits` (otherwise it would have been granted). `closed` only ever
 /// goes from `false` to `true`, and when it does `waiters` is emptied.
-struct State {
+pub(super) struct State {
     /// Free permits.
-    permits: usize,
+    pub(super) permits: usize,
     /// Set by [`Semaphore::close`].
-    closed: bool,
+    pub(super) closed: bool,
     /// Parked `acquire` futures; the request is the number of permits.
-    waiters: WaitList<usize, Outcome>,
+    pub(super) waiters: WaitList<usize, Outcome>,
 }
 
 /// What a parked acquire was told when it left the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     /// Its permits were taken from the pool for it.
     Granted,
     /// The semaphore was closed.
@@ -131,7 +142,7 @@ impl Semaphore {
     /// [`add_permits`](Self::add_permits) this never panics: the permits
     /// came out of this semaphore, so the count stays far below
     /// `usize::MAX` (free plus held is at most twice `MAX_PERMITS`).
-    fn release(&self, n: usize) {
+    pub(super) fn release(&self, n: usize) {
         let mut state = self.state.borrow_mut();
         state.permits += n;
         let wakers = state.grant();
@@ -219,12 +230,72 @@ impl Semaphore {
     pub async fn acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
         Acquire::new(self, n).await
     }
+    /// [`acquire`](Self::acquire) for a semaphore held in an `Rc`: the
+    /// permit keeps the semaphore alive and is `'static`, so it can move
+    /// into a spawned task.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed before the permit is
+    /// granted.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire`](Self::acquire): the place in the queue is lost,
+    /// a permit already granted goes back.
+    pub async fn acquire_owned(self: Rc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// [`acquire_many`](Self::acquire_many) for a semaphore held in an
+    /// `Rc`; see [`acquire_owned`](Self::acquire_owned).
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed before the permits are
+    /// granted.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire_many`](Self::acquire_many).
+    pub async fn acquire_many_owned(
+        self: Rc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        // No await between taking the permits and wrapping them, so a
+        // cancellation cannot fall in between.
+        let count = Acquire::new(&self, n).await?.into_count();
+        Ok(OwnedSemaphorePermit::new(self, count))
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for a semaphore held in an `Rc`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`try_acquire`](Self::try_acquire).
+    pub fn try_acquire_owned(self: Rc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_many_owned(1)
+    }
+
+    /// [`try_acquire_many`](Self::try_acquire_many) for a semaphore held
+    /// in an `Rc`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`try_acquire_many`](Self::try_acquire_many).
+    pub fn try_acquire_many_owned(
+        self: Rc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        let count = self.try_acquire_many(n)?.into_count();
+        Ok(OwnedSemaphorePermit::new(self, count))
+    }
 }
 
 impl State {
     /// Hands free permits to the head of the queue for as long as the head
     /// can be satisfied; returns the wakers of the waiters served.
-    fn grant(&mut self) -> Vec<Waker> {
+    pub(super) fn grant(&mut self) -> Vec<Waker> {
         let mut wakers = Vec::new();
         while let Some(&wanted) = self.waiters.front() {
             if wanted > self.permits {
@@ -252,215 +323,11 @@ impl fmt::Debug for Semaphore {
     }
 }
 
-/// The future behind [`Semaphore::acquire`] and
-/// [`Semaphore::acquire_many`].
-///
-/// States: `Idle` (not polled yet: not queued, holds nothing) → either
-/// `Done` directly (fast path, or closed) or `Queued(key)` (parked in the
-/// semaphore's wait list) → `Done` (its outcome collected; the permits, if
-/// any, now belong to the returned `SemaphorePermit`). Only `Queued` owns
-/// anything — a place in the queue or an uncollected grant — and `Drop`
-/// gives that back.
-struct Acquire<'a> {
-    sem: &'a Semaphore,
-    wanted: usize,
-    phase: Phase,
-}
-
-/// See [`Acquire`].
-#[derive(Debug, Clone, Copy)]
-enum Phase {
-    Idle,
-    Queued(Key),
-    Done,
-}
-
-impl<'a> Acquire<'a> {
-    fn new(sem: &'a Semaphore, wanted: usize) -> Self {
-        Acquire {
-            sem,
-            wanted,
-            phase: Phase::Idle,
-        }
-    }
-}
-
-impl<'a> Future for Acquire<'a> {
-    type Output = Result<SemaphorePermit<'a>, AcquireError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let mut state = this.sem.state.borrow_mut();
-        match this.phase {
-            Phase::Idle => {
-                if state.closed {
-                    this.phase = Phase::Done;
-                    return Poll::Ready(Err(AcquireError(())));
-                }
-                if state.waiters.is_empty() && state.permits >= this.wanted {
-                    state.permits -= this.wanted;
-                    this.phase = Phase::Done;
-                    return Poll::Ready(Ok(SemaphorePermit::new(this.sem, this.wanted)));
-                }
-                let key = state.waiters.push(cx.waker(), this.wanted);
-                this.phase = Phase::Queued(key);
-                Poll::Pending
-            }
-            Phase::Queued(key) => match state.waiters.take_outcome(key) {
-                Some(Outcome::Granted) => {
-                    this.phase = Phase::Done;
-                    Poll::Ready(Ok(SemaphorePermit::new(this.sem, this.wanted)))
-                }
-                Some(Outcome::Closed) => {
-                    this.phase = Phase::Done;
-                    Poll::Ready(Err(AcquireError(())))
-                }
-                None => {
-                    state.waiters.update_waker(key, cx.waker());
-                    Poll::Pending
-                }
-            },
-            Phase::Done => panic!("`Acquire` polled after it completed"),
-        }
-    }
-}
-
-impl Drop for Acquire<'_> {
-    fn drop(&mut self) {
-        let Phase::Queued(key) = self.phase else {
-            return;
-        };
-        let mut state = self.sem.state.borrow_mut();
-        match state.waiters.remove(key) {
-            // Leaving the head may let the waiters behind it through.
-            Removed::Queued(_) => {
-                let wakers = state.grant();
-                drop(state);
-                wake_all(wakers);
-            }
-            // Granted but never collected: the permits go back.
-            Removed::Done(Outcome::Granted) => {
-                drop(state);
-                self.sem.release(self.wanted);
-            }
-            Removed::Done(Outcome::Closed) | Removed::Gone => {}
-        }
-    }
-}
-
-/// Permits taken from a [`Semaphore`]; dropping it gives them back.
-///
-/// Neither `Send` nor `Sync`, like the semaphore.
-///
-/// ```compile_fail
-/// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::SemaphorePermit<'static>>();
-/// ```
-///
-/// ```compile_fail
-/// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::SemaphorePermit<'static>>();
-/// ```
-#[must_use = "dropping the permit returns it to the semaphore at once"]
-pub struct SemaphorePermit<'a> {
-    sem: &'a Semaphore,
-    permits: usize,
-}
-
-impl<'a> SemaphorePermit<'a> {
-    fn new(sem: &'a Semaphore, permits: usize) -> Self {
-        SemaphorePermit { sem, permits }
-    }
-
-    /// How many permits this value holds.
-    pub fn num_permits(&self) -> usize {
-        self.permits
-    }
-
-    /// Drops the permits without returning them: the semaphore holds that
-    /// many fewer from now on (until [`Semaphore::add_permits`]).
-    pub fn forget(mut self) {
-        self.permits = 0;
-    }
-
-    /// Moves the permits of `other` into `self`.
-    ///
-    /// # Panics
-    ///
-    /// Panics if the two permits come from different semaphores.
-    #[track_caller]
-    pub fn merge(&mut self, mut other: Self) {
-        assert!(
-            std::ptr::eq(self.sem, other.sem),
-            "merging permits from different semaphores"
-        );
-        self.permits += other.permits;
-        other.permits = 0;
-    }
-
-    /// Splits `n` permits off into a new value.
-    ///
-    /// Returns `None` (and changes nothing) if `n` exceeds
-    /// [`num_permits`](Self::num_permits).
-    pub fn split(&mut self, n: usize) -> Option<Self> {
-        let rest = self.permits.checked_sub(n)?;
-        self.permits = rest;
-        Some(SemaphorePermit::new(self.sem, n))
-    }
-}
-
-impl Drop for SemaphorePermit<'_> {
-    fn drop(&mut self) {
-        if self.permits > 0 {
-            self.sem.release(self.permits);
-        }
-    }
-}
-
-impl fmt::Debug for SemaphorePermit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SemaphorePermit")
-            .field("permits", &self.permits)
-            .finish_non_exhaustive()
-    }
-}
-
-/// [`Semaphore::acquire`] failed because the semaphore is closed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcquireError(());
-
-impl fmt::Display for AcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("semaphore closed")
-    }
-}
-
-impl std::error::Error for AcquireError {}
-
-/// Why [`Semaphore::try_acquire`] failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryAcquireError {
-    /// The semaphore is closed.
-    Closed,
-    /// Not enough permits are free, or other tasks are queued first.
-    NoPermits,
-}
-
-impl fmt::Display for TryAcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryAcquireError::Closed => f.write_str("semaphore closed"),
-            TryAcquireError::NoPermits => f.write_str("no permits available"),
-        }
-    }
-}
-
-impl std::error::Error for TryAcquireError {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sync::test_util::Task;
+    use std::task::Poll;
 
     #[test]
     fn fast_path_and_release() {
@@ -576,20 +443,6 @@ mod tests {
         sem.add_permits(1);
         sem.close();
         assert!(waiter.ready().is_ok());
-    }
-
-    #[test]
-    fn permit_forget_merge_split() {
-        let sem = Semaphore::new(4);
-        let mut a = sem.try_acquire_many(2).unwrap();
-        let b = sem.try_acquire().unwrap();
-        a.merge(b);
-        assert_eq!(a.num_permits(), 3);
-        let c = a.split(2).unwrap();
-        assert!(a.split(5).is_none());
-        c.forget();
-        drop(a);
-        assert_eq!(sem.available_permits(), 2);
     }
 
     #[test]
