@@ -81,7 +81,9 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     // The borrow ends before the permits are returned.
     data: RefMut<'a, T>,
-    _permit: SemaphorePermit<'a>,
+    permit: SemaphorePermit<'a>,
+    /// For [`downgrade`](Self::downgrade), to borrow again shared.
+    cell: &'a RefCell<T>,
 }
 
 impl<T> RwLock<T> {
@@ -194,7 +196,8 @@ impl<T: ?Sized> RwLock<T> {
             // Holding every permit means no other guard, hence no borrow,
             // exists.
             data: self.data.borrow_mut(),
-            _permit: permit,
+            permit,
+            cell: &self.data,
         }
     }
 }
@@ -227,6 +230,29 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
     fn deref(&self) -> &T {
         &self.data
+    }
+}
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns exclusive access into shared access without letting a writer
+    /// in between; readers queued behind this writer are let in at once.
+    pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
+        let RwLockWriteGuard {
+            data,
+            mut permit,
+            cell,
+        } = self;
+        drop(data);
+        // Nothing runs between the two borrows: no other task can get in.
+        let data = cell.borrow();
+        // Keep one reader permit and give back the rest, which wakes the
+        // readers queued next (a queued writer still needs them all).
+        let rest = permit.num_permits() - 1;
+        drop(permit.split(rest));
+        RwLockReadGuard {
+            data,
+            _permit: permit,
+        }
     }
 }
 
@@ -321,6 +347,26 @@ mod tests {
         assert_eq!(reader.wakes(), 1);
         let _r2 = reader.ready();
         drop(r);
+    }
+
+    #[test]
+    fn downgrade_keeps_writers_out_and_lets_readers_in() {
+        let l = RwLock::new(1);
+        let mut w = l.try_write().unwrap();
+        let mut reader = Task::new(async { *l.read().await });
+        let mut writer = Task::new(async { *l.write().await = 3 });
+        reader.pending();
+        writer.pending();
+        *w = 2;
+        let r = w.downgrade();
+        assert_eq!(*r, 2);
+        assert_eq!(reader.wakes(), 1);
+        assert_eq!(reader.ready(), 2);
+        writer.pending();
+        assert!(l.try_write().is_err());
+        drop(r);
+        writer.ready();
+        assert_eq!(*l.try_read().unwrap(), 3);
     }
 
     #[test]
