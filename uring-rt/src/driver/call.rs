@@ -20,26 +20,100 @@ pub(crate) const CURRENT_POS: u64 = u64::MAX;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Call {
     Nop,
-    Read { fd: RawFd, buf: *mut u8, len: u32, offset: u64 },
-    Write { fd: RawFd, buf: *const u8, len: u32, offset: u64 },
-    Readv { fd: RawFd, iov: *const libc::iovec, iovcnt: u32, offset: u64 },
-    Writev { fd: RawFd, iov: *const libc::iovec, iovcnt: u32, offset: u64 },
-    Recv { fd: RawFd, buf: *mut u8, len: u32, flags: i32 },
-    Send { fd: RawFd, buf: *const u8, len: u32, flags: i32 },
-    RecvMsg { fd: RawFd, msg: *mut libc::msghdr, flags: u32 },
-    SendMsg { fd: RawFd, msg: *const libc::msghdr, flags: u32 },
-    Accept { fd: RawFd, addr: *mut libc::sockaddr, addrlen: *mut libc::socklen_t, flags: i32 },
-    Connect { fd: RawFd, addr: *const libc::sockaddr, addrlen: libc::socklen_t },
-    Shutdown { fd: RawFd, how: i32 },
-    Close { fd: RawFd },
+    Read {
+        fd: RawFd,
+        buf: *mut u8,
+        len: u32,
+        offset: u64,
+    },
+    Write {
+        fd: RawFd,
+        buf: *const u8,
+        len: u32,
+        offset: u64,
+    },
+    Readv {
+        fd: RawFd,
+        iov: *const libc::iovec,
+        iovcnt: u32,
+        offset: u64,
+    },
+    Writev {
+        fd: RawFd,
+        iov: *const libc::iovec,
+        iovcnt: u32,
+        offset: u64,
+    },
+    Recv {
+        fd: RawFd,
+        buf: *mut u8,
+        len: u32,
+        flags: i32,
+    },
+    Send {
+        fd: RawFd,
+        buf: *const u8,
+        len: u32,
+        flags: i32,
+    },
+    RecvMsg {
+        fd: RawFd,
+        msg: *mut libc::msghdr,
+        flags: u32,
+    },
+    SendMsg {
+        fd: RawFd,
+        msg: *const libc::msghdr,
+        flags: u32,
+    },
+    Accept {
+        fd: RawFd,
+        addr: *mut libc::sockaddr,
+        addrlen: *mut libc::socklen_t,
+        flags: i32,
+    },
+    Connect {
+        fd: RawFd,
+        addr: *const libc::sockaddr,
+        addrlen: libc::socklen_t,
+    },
+    Shutdown {
+        fd: RawFd,
+        how: i32,
+    },
+    Close {
+        fd: RawFd,
+    },
     /// Completes with `ETIME` after the duration.
-    Timeout { ts: *const Timespec },
+    Timeout {
+        ts: *const Timespec,
+    },
     /// Cancels the in-flight op whose key is `target`.
-    Cancel { target: u64 },
-    OpenAt { dirfd: RawFd, path: *const libc::c_char, flags: i32, mode: u32 },
-    Fsync { fd: RawFd, datasync: bool },
-    Statx { dirfd: RawFd, path: *const libc::c_char, flags: i32, mask: u32, buf: *mut libc::statx },
-    UnlinkAt { dirfd: RawFd, path: *const libc::c_char, flags: i32 },
+    Cancel {
+        target: u64,
+    },
+    OpenAt {
+        dirfd: RawFd,
+        path: *const libc::c_char,
+        flags: i32,
+        mode: u32,
+    },
+    Fsync {
+        fd: RawFd,
+        datasync: bool,
+    },
+    Statx {
+        dirfd: RawFd,
+        path: *const libc::c_char,
+        flags: i32,
+        mask: u32,
+        buf: *mut libc::statx,
+    },
+    UnlinkAt {
+        dirfd: RawFd,
+        path: *const libc::c_char,
+        flags: i32,
+    },
     RenameAt {
         olddirfd: RawFd,
         oldpath: *const libc::c_char,
@@ -47,7 +121,11 @@ pub(crate) enum Call {
         newpath: *const libc::c_char,
         flags: u32,
     },
-    MkdirAt { dirfd: RawFd, path: *const libc::c_char, mode: u32 },
+    MkdirAt {
+        dirfd: RawFd,
+        path: *const libc::c_char,
+        mode: u32,
+    },
 }
 
 // SAFETY: a Call is plain data. The epoll backend sends calls that have no

@@ -18,7 +18,12 @@ const MIN_ENTRIES: u32 = 8;
 /// `AIO_DRIVER=uring|epoll` (also `io_uring`/`iouring`), which overrides
 /// `Driver::Auto`. Unknown values are ignored.
 pub(crate) fn env_override() -> Option<Driver> {
-    match std::env::var("AIO_DRIVER").ok()?.trim().to_ascii_lowercase().as_str() {
+    match std::env::var("AIO_DRIVER")
+        .ok()?
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "uring" | "io_uring" | "iouring" => Some(Driver::IoUring),
         "epoll" => Some(Driver::Epoll),
         _ => None,
@@ -41,11 +46,18 @@ static FALLBACK_REASON: Mutex<Option<String>> = Mutex::new(None);
 
 /// Why `Driver::Auto` chose epoll the last time it did, if it ever did.
 pub(crate) fn fallback_reason() -> Option<String> {
-    FALLBACK_REASON.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    FALLBACK_REASON
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }
 
 /// Starts the backend `kind` asks for; returns the backend that runs.
-pub(crate) fn start(kind: Driver, entries: u32, shared: Arc<Shared>) -> io::Result<(Driver, Backend)> {
+pub(crate) fn start(
+    kind: Driver,
+    entries: u32,
+    shared: Arc<Shared>,
+) -> io::Result<(Driver, Backend)> {
     let kind = match kind {
         Driver::Auto => env_override().unwrap_or(Driver::Auto),
         k => k,
@@ -53,11 +65,17 @@ pub(crate) fn start(kind: Driver, entries: u32, shared: Arc<Shared>) -> io::Resu
     match kind {
         Driver::IoUring => {
             let ring = setup_ring(entries)?;
-            Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, shared.eventfd()))))
+            Ok((
+                Driver::IoUring,
+                Backend::Uring(Uring::new(ring, shared.eventfd())),
+            ))
         }
         Driver::Epoll => Ok((Driver::Epoll, Backend::Epoll(Epoll::new(shared)?))),
         Driver::Auto => match setup_ring(entries) {
-            Ok(ring) => Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, shared.eventfd())))),
+            Ok(ring) => Ok((
+                Driver::IoUring,
+                Backend::Uring(Uring::new(ring, shared.eventfd())),
+            )),
             Err(e) => {
                 *FALLBACK_REASON.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
                 Ok((Driver::Epoll, Backend::Epoll(Epoll::new(shared)?)))
@@ -89,11 +107,16 @@ fn build_with_best_flags(entries: u32) -> io::Result<IoUring> {
     let tiers: [Configure; 4] = [
         // 6.1+: task work runs only when we enter, on our thread.
         |b| {
-            b.setup_coop_taskrun().setup_single_issuer().setup_defer_taskrun().setup_submit_all();
+            b.setup_coop_taskrun()
+                .setup_single_issuer()
+                .setup_defer_taskrun()
+                .setup_submit_all();
         },
         // 6.0
         |b| {
-            b.setup_coop_taskrun().setup_single_issuer().setup_submit_all();
+            b.setup_coop_taskrun()
+                .setup_single_issuer()
+                .setup_submit_all();
         },
         // 5.19
         |b| {
@@ -116,9 +139,14 @@ fn build_with_best_flags(entries: u32) -> io::Result<IoUring> {
 
 fn prove(mut ring: IoUring) -> io::Result<IoUring> {
     let mut probe = Probe::new();
-    ring.submitter().register_probe(&mut probe).map_err(|e| explain("IORING_REGISTER_PROBE", e))?;
-    let missing: Vec<&str> =
-        OPCODES.iter().filter(|(code, _)| !probe.is_supported(*code)).map(|(_, n)| *n).collect();
+    ring.submitter()
+        .register_probe(&mut probe)
+        .map_err(|e| explain("IORING_REGISTER_PROBE", e))?;
+    let missing: Vec<&str> = OPCODES
+        .iter()
+        .filter(|(code, _)| !probe.is_supported(*code))
+        .map(|(_, n)| *n)
+        .collect();
     if !missing.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
@@ -131,8 +159,10 @@ fn prove(mut ring: IoUring) -> io::Result<IoUring> {
     }
     let nop = io_uring::opcode::Nop::new().build().user_data(0x4e4f50);
     // SAFETY: a NOP carries no pointers.
-    unsafe { ring.submission().push(&nop) }.map_err(|_| io::Error::other("io_uring SQ full at setup"))?;
-    ring.submit_and_wait(1).map_err(|e| explain("io_uring_enter", e))?;
+    unsafe { ring.submission().push(&nop) }
+        .map_err(|_| io::Error::other("io_uring SQ full at setup"))?;
+    ring.submit_and_wait(1)
+        .map_err(|e| explain("io_uring_enter", e))?;
     let cqe = ring.completion().next();
     match cqe {
         Some(cqe) if cqe.user_data() == 0x4e4f50 && cqe.result() >= 0 => Ok(ring),
@@ -166,5 +196,8 @@ fn explain(what: &str, e: io::Error) -> io::Error {
         libc::EMFILE | libc::ENFILE => "out of file descriptors".into(),
         _ => "unexpected error".into(),
     };
-    io::Error::new(e.kind(), format!("io_uring unavailable: {what} failed: {e}; {cause}"))
+    io::Error::new(
+        e.kind(),
+        format!("io_uring unavailable: {what} failed: {e}; {cause}"),
+    )
 }

@@ -21,7 +21,11 @@ struct Inner {
 
 impl SharedFd {
     pub(crate) fn new(fd: OwnedFd) -> SharedFd {
-        SharedFd { inner: Rc::new(Inner { fd: fd.into_raw_fd() }) }
+        SharedFd {
+            inner: Rc::new(Inner {
+                fd: fd.into_raw_fd(),
+            }),
+        }
     }
 
     pub(crate) fn raw(&self) -> RawFd {

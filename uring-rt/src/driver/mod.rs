@@ -28,7 +28,11 @@ pub(crate) mod fd;
 mod kind;
 mod op;
 pub(crate) mod ops;
+mod syscall;
 mod uring;
+
+#[cfg(test)]
+mod tests;
 
 pub(crate) use call::{Call, CURRENT_POS};
 pub(crate) use detect::{available_drivers, env_override};
@@ -257,7 +261,11 @@ impl IoDriver {
     pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
         let mut inner = self.inner.borrow_mut();
         let inner_ref = &mut *inner;
-        let wait = if inner_ref.completions.is_empty() { timeout } else { Some(Duration::ZERO) };
+        let wait = if inner_ref.completions.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         inner_ref.backend.turn(wait, &mut inner_ref.completions)?;
         drop(inner);
         self.dispatch();
@@ -273,7 +281,9 @@ impl IoDriver {
         let mut wakers = std::mem::take(&mut inner_ref.wakers);
         for c in inner_ref.completions.drain(..) {
             let index = c.key as u32 as usize;
-            let Some(slot) = inner_ref.slots.get_mut(index) else { continue };
+            let Some(slot) = inner_ref.slots.get_mut(index) else {
+                continue;
+            };
             if slot.gen != (c.key >> 32) as u32 {
                 continue; // stale: not this slot's op
             }
@@ -324,7 +334,10 @@ impl IoDriver {
             let in_flight = {
                 let inner = self.inner.borrow();
                 inner.backend.busy()
-                    || inner.slots.iter().any(|(_, s)| !matches!(s.state, Lifecycle::Completed(..)))
+                    || inner
+                        .slots
+                        .iter()
+                        .any(|(_, s)| !matches!(s.state, Lifecycle::Completed(..)))
             };
             let now = Instant::now();
             if !in_flight || now >= deadline {

@@ -56,7 +56,11 @@ impl<T: OpCode> Op<T> {
     pub(crate) fn submit(mut data: T) -> Op<T> {
         let driver = crate::runtime::context::driver();
         let key = driver.submit(data.call());
-        Op { driver, key, data: Some(data) }
+        Op {
+            driver,
+            key,
+            data: Some(data),
+        }
     }
 }
 

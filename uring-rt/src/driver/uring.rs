@@ -52,7 +52,12 @@ impl Uring {
 
     /// Queues `call`'s SQE; if the submission queue is full, submits what is
     /// queued first (never an error for a full ring).
-    pub(crate) fn push(&mut self, key: u64, call: Call, out: &mut Vec<Completion>) -> io::Result<()> {
+    pub(crate) fn push(
+        &mut self,
+        key: u64,
+        call: Call,
+        out: &mut Vec<Completion>,
+    ) -> io::Result<()> {
         self.push_entry(entry(call).user_data(key), out)
     }
 
@@ -74,7 +79,7 @@ impl Uring {
     }
 
     pub(crate) fn cancel(&mut self, key: u64, out: &mut Vec<Completion>) {
-        let sqe = opcode::AsyncCancel::new(key).build().user_data(CANCEL_KEY);
+        let sqe = entry(Call::Cancel { target: key }).user_data(CANCEL_KEY);
         if let Err(e) = self.push_entry(sqe, out) {
             // Without the cancel the op still completes on its own (or at
             // shutdown); its resources stay parked until then.
@@ -82,10 +87,19 @@ impl Uring {
         }
     }
 
-    pub(crate) fn turn(&mut self, timeout: Option<Duration>, out: &mut Vec<Completion>) -> io::Result<()> {
+    pub(crate) fn turn(
+        &mut self,
+        timeout: Option<Duration>,
+        out: &mut Vec<Completion>,
+    ) -> io::Result<()> {
         if !self.eventfd_armed && !self.closing {
             let buf: *mut u64 = &mut *self.eventfd_buf;
-            let call = Call::Read { fd: self.eventfd, buf: buf.cast(), len: 8, offset: CURRENT_POS };
+            let call = Call::Read {
+                fd: self.eventfd,
+                buf: buf.cast(),
+                len: 8,
+                offset: CURRENT_POS,
+            };
             self.push_entry(entry(call).user_data(EVENTFD_KEY), out)?;
             self.eventfd_armed = true;
         }
@@ -95,7 +109,11 @@ impl Uring {
             None => Some(None),
         };
         // Don't sleep if completions are already waiting in the CQ.
-        let wait = if self.ring.completion().is_empty() { wait } else { None };
+        let wait = if self.ring.completion().is_empty() {
+            wait
+        } else {
+            None
+        };
         self.enter(1, wait, out)?;
         self.reap(out);
         Ok(())
@@ -105,7 +123,12 @@ impl Uring {
     /// work (GETEVENTS), and if `wait` is set sleeps until a completion or
     /// the timeout. EINTR and ETIME end the wait; EBUSY/EAGAIN (completion
     /// queue overflow) reap and retry.
-    fn enter(&mut self, want: u32, wait: Option<Option<Duration>>, out: &mut Vec<Completion>) -> io::Result<()> {
+    fn enter(
+        &mut self,
+        want: u32,
+        wait: Option<Option<Duration>>,
+        out: &mut Vec<Completion>,
+    ) -> io::Result<()> {
         let mut wait = wait;
         loop {
             let to_submit = self.ring.submission().len() as u32;
@@ -115,7 +138,12 @@ impl Uring {
                 Some(Some(d)) if self.ext_arg => {
                     let ts = Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos());
                     let args = SubmitArgs::new().timespec(&ts);
-                    self.raw_enter(to_submit, want, ENTER_GETEVENTS | ENTER_EXT_ARG, Some(&args))
+                    self.raw_enter(
+                        to_submit,
+                        want,
+                        ENTER_GETEVENTS | ENTER_EXT_ARG,
+                        Some(&args),
+                    )
                 }
                 Some(Some(d)) => {
                     *self.timeout_ts = Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos());
@@ -169,7 +197,11 @@ impl Uring {
             match cqe.user_data() {
                 EVENTFD_KEY => self.eventfd_armed = false,
                 CANCEL_KEY | TIMEOUT_KEY => {}
-                key => out.push(Completion { key, res: cqe.result(), flags: cqe.flags() }),
+                key => out.push(Completion {
+                    key,
+                    res: cqe.result(),
+                    flags: cqe.flags(),
+                }),
             }
         }
     }
@@ -204,41 +236,103 @@ impl Drop for Uring {
 fn entry(call: Call) -> squeue::Entry {
     match call {
         Call::Nop => opcode::Nop::new().build(),
-        Call::Read { fd, buf, len, offset } => opcode::Read::new(Fd(fd), buf, len).offset(offset).build(),
-        Call::Write { fd, buf, len, offset } => opcode::Write::new(Fd(fd), buf, len).offset(offset).build(),
-        Call::Readv { fd, iov, iovcnt, offset } => {
-            opcode::Readv::new(Fd(fd), iov, iovcnt).offset(offset).build()
-        }
-        Call::Writev { fd, iov, iovcnt, offset } => {
-            opcode::Writev::new(Fd(fd), iov, iovcnt).offset(offset).build()
-        }
-        Call::Recv { fd, buf, len, flags } => opcode::Recv::new(Fd(fd), buf, len).flags(flags).build(),
-        Call::Send { fd, buf, len, flags } => opcode::Send::new(Fd(fd), buf, len).flags(flags).build(),
+        Call::Read {
+            fd,
+            buf,
+            len,
+            offset,
+        } => opcode::Read::new(Fd(fd), buf, len).offset(offset).build(),
+        Call::Write {
+            fd,
+            buf,
+            len,
+            offset,
+        } => opcode::Write::new(Fd(fd), buf, len).offset(offset).build(),
+        Call::Readv {
+            fd,
+            iov,
+            iovcnt,
+            offset,
+        } => opcode::Readv::new(Fd(fd), iov, iovcnt)
+            .offset(offset)
+            .build(),
+        Call::Writev {
+            fd,
+            iov,
+            iovcnt,
+            offset,
+        } => opcode::Writev::new(Fd(fd), iov, iovcnt)
+            .offset(offset)
+            .build(),
+        Call::Recv {
+            fd,
+            buf,
+            len,
+            flags,
+        } => opcode::Recv::new(Fd(fd), buf, len).flags(flags).build(),
+        Call::Send {
+            fd,
+            buf,
+            len,
+            flags,
+        } => opcode::Send::new(Fd(fd), buf, len).flags(flags).build(),
         Call::RecvMsg { fd, msg, flags } => opcode::RecvMsg::new(Fd(fd), msg).flags(flags).build(),
         Call::SendMsg { fd, msg, flags } => opcode::SendMsg::new(Fd(fd), msg).flags(flags).build(),
-        Call::Accept { fd, addr, addrlen, flags } => {
-            opcode::Accept::new(Fd(fd), addr, addrlen).flags(flags).build()
-        }
+        Call::Accept {
+            fd,
+            addr,
+            addrlen,
+            flags,
+        } => opcode::Accept::new(Fd(fd), addr, addrlen)
+            .flags(flags)
+            .build(),
         Call::Connect { fd, addr, addrlen } => opcode::Connect::new(Fd(fd), addr, addrlen).build(),
         Call::Shutdown { fd, how } => opcode::Shutdown::new(Fd(fd), how).build(),
         Call::Close { fd } => opcode::Close::new(Fd(fd)).build(),
         Call::Timeout { ts } => opcode::Timeout::new(ts).build(),
         Call::Cancel { target } => opcode::AsyncCancel::new(target).build(),
-        Call::OpenAt { dirfd, path, flags, mode } => {
-            opcode::OpenAt::new(Fd(dirfd), path).flags(flags).mode(mode).build()
-        }
+        Call::OpenAt {
+            dirfd,
+            path,
+            flags,
+            mode,
+        } => opcode::OpenAt::new(Fd(dirfd), path)
+            .flags(flags)
+            .mode(mode)
+            .build(),
         Call::Fsync { fd, datasync } => {
-            let flags = if datasync { FsyncFlags::DATASYNC } else { FsyncFlags::empty() };
+            let flags = if datasync {
+                FsyncFlags::DATASYNC
+            } else {
+                FsyncFlags::empty()
+            };
             opcode::Fsync::new(Fd(fd)).flags(flags).build()
         }
-        Call::Statx { dirfd, path, flags, mask, buf } => {
-            opcode::Statx::new(Fd(dirfd), path, buf.cast()).flags(flags).mask(mask).build()
+        Call::Statx {
+            dirfd,
+            path,
+            flags,
+            mask,
+            buf,
+        } => opcode::Statx::new(Fd(dirfd), path, buf.cast())
+            .flags(flags)
+            .mask(mask)
+            .build(),
+        Call::UnlinkAt { dirfd, path, flags } => {
+            opcode::UnlinkAt::new(Fd(dirfd), path).flags(flags).build()
         }
-        Call::UnlinkAt { dirfd, path, flags } => opcode::UnlinkAt::new(Fd(dirfd), path).flags(flags).build(),
-        Call::RenameAt { olddirfd, oldpath, newdirfd, newpath, flags } => {
-            opcode::RenameAt::new(Fd(olddirfd), oldpath, Fd(newdirfd), newpath).flags(flags).build()
+        Call::RenameAt {
+            olddirfd,
+            oldpath,
+            newdirfd,
+            newpath,
+            flags,
+        } => opcode::RenameAt::new(Fd(olddirfd), oldpath, Fd(newdirfd), newpath)
+            .flags(flags)
+            .build(),
+        Call::MkdirAt { dirfd, path, mode } => {
+            opcode::MkDirAt::new(Fd(dirfd), path).mode(mode).build()
         }
-        Call::MkdirAt { dirfd, path, mode } => opcode::MkDirAt::new(Fd(dirfd), path).mode(mode).build(),
     }
 }
 

@@ -14,7 +14,10 @@ pub(crate) struct RawAddr {
 impl Default for RawAddr {
     fn default() -> RawAddr {
         // SAFETY: sockaddr_storage is plain data; all-zero is valid.
-        RawAddr { storage: unsafe { mem::zeroed() }, len: 0 }
+        RawAddr {
+            storage: unsafe { mem::zeroed() },
+            len: 0,
+        }
     }
 }
 
@@ -36,12 +39,18 @@ pub(crate) fn to_raw(addr: &SocketAddr) -> RawAddr {
             let sin = libc::sockaddr_in {
                 sin_family: libc::AF_INET as libc::sa_family_t,
                 sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) },
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
                 sin_zero: [0; 8],
             };
             // SAFETY: sockaddr_storage is larger than and aligned for
             // sockaddr_in.
-            unsafe { (&mut raw.storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>().write(sin) };
+            unsafe {
+                (&mut raw.storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in>()
+                    .write(sin)
+            };
             raw.len = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
         }
         SocketAddr::V6(a) => {
@@ -49,12 +58,18 @@ pub(crate) fn to_raw(addr: &SocketAddr) -> RawAddr {
                 sin6_family: libc::AF_INET6 as libc::sa_family_t,
                 sin6_port: a.port().to_be(),
                 sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr { s6_addr: a.ip().octets() },
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
                 sin6_scope_id: a.scope_id(),
             };
             // SAFETY: sockaddr_storage is larger than and aligned for
             // sockaddr_in6.
-            unsafe { (&mut raw.storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>().write(sin6) };
+            unsafe {
+                (&mut raw.storage as *mut libc::sockaddr_storage)
+                    .cast::<libc::sockaddr_in6>()
+                    .write(sin6)
+            };
             raw.len = mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
         }
     }
@@ -69,7 +84,10 @@ pub(crate) fn from_raw(raw: &RawAddr) -> io::Result<SocketAddr> {
             // SAFETY: the family and length say the storage holds a sockaddr_in.
             let sin = unsafe { &*base.cast::<libc::sockaddr_in>() };
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
-            Ok(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+            Ok(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
         }
         libc::AF_INET6 if raw.len as usize >= mem::size_of::<libc::sockaddr_in6>() => {
             // SAFETY: the family and length say the storage holds a sockaddr_in6.
@@ -84,7 +102,10 @@ pub(crate) fn from_raw(raw: &RawAddr) -> io::Result<SocketAddr> {
         }
         family => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("unexpected socket address family {family} (length {})", raw.len),
+            format!(
+                "unexpected socket address family {family} (length {})",
+                raw.len
+            ),
         )),
     }
 }
@@ -94,13 +115,19 @@ pub(crate) fn from_raw(raw: &RawAddr) -> io::Result<SocketAddr> {
 pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
     if addrs.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to nothing"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        ));
     }
     Ok(addrs)
 }
 
 /// Tries `f` on each address, returning the first success or the last error.
-pub(crate) fn each_addr<T>(addrs: &[SocketAddr], mut f: impl FnMut(&SocketAddr) -> io::Result<T>) -> io::Result<T> {
+pub(crate) fn each_addr<T>(
+    addrs: &[SocketAddr],
+    mut f: impl FnMut(&SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
     let mut last = None;
     for addr in addrs {
         match f(addr) {

@@ -35,11 +35,17 @@ impl Socket {
     /// return EAGAIN), epoll needs nonblocking sockets.
     #[track_caller]
     pub(crate) fn new(domain: libc::c_int, ty: libc::c_int) -> io::Result<Socket> {
-        let nonblock = if context::current_driver() == Driver::Epoll { libc::SOCK_NONBLOCK } else { 0 };
+        let nonblock = if context::current_driver() == Driver::Epoll {
+            libc::SOCK_NONBLOCK
+        } else {
+            0
+        };
         // SAFETY: plain syscall; the result is checked.
         let fd = cvt(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC | nonblock, 0) })?;
         // SAFETY: socket returned a fresh descriptor that we own.
-        Ok(Socket { fd: SharedFd::new(unsafe { OwnedFd::from_raw_fd(fd) }) })
+        Ok(Socket {
+            fd: SharedFd::new(unsafe { OwnedFd::from_raw_fd(fd) }),
+        })
     }
 
     /// Adopts a descriptor, switching it to the current backend's mode.
@@ -50,13 +56,17 @@ impl Socket {
         let mut on = libc::c_int::from(nonblocking);
         // SAFETY: FIONBIO reads an int through a valid pointer.
         cvt(unsafe { libc::ioctl(raw, libc::FIONBIO, &mut on) })?;
-        Ok(Socket { fd: SharedFd::new(fd) })
+        Ok(Socket {
+            fd: SharedFd::new(fd),
+        })
     }
 
     /// Wraps a socket accepted by this runtime's backend (already in the
     /// right mode).
     pub(crate) fn from_accepted(fd: OwnedFd) -> Socket {
-        Socket { fd: SharedFd::new(fd) }
+        Socket {
+            fd: SharedFd::new(fd),
+        }
     }
 
     pub(crate) fn fd(&self) -> &SharedFd {
@@ -76,7 +86,12 @@ impl Socket {
         }
     }
 
-    pub(crate) fn set_opt<T: Copy>(&self, level: libc::c_int, name: libc::c_int, value: T) -> io::Result<()> {
+    pub(crate) fn set_opt<T: Copy>(
+        &self,
+        level: libc::c_int,
+        name: libc::c_int,
+        value: T,
+    ) -> io::Result<()> {
         // SAFETY: passes a pointer to a live T and its exact size.
         cvt(unsafe {
             libc::setsockopt(
@@ -90,12 +105,24 @@ impl Socket {
         .map(drop)
     }
 
-    pub(crate) fn get_opt<T: Copy + Default>(&self, level: libc::c_int, name: libc::c_int) -> io::Result<T> {
+    pub(crate) fn get_opt<T: Copy + Default>(
+        &self,
+        level: libc::c_int,
+        name: libc::c_int,
+    ) -> io::Result<T> {
         let mut value = T::default();
         let mut len = mem::size_of::<T>() as libc::socklen_t;
         // SAFETY: passes a pointer to a live T with its size; the kernel
         // writes at most `len` bytes.
-        cvt(unsafe { libc::getsockopt(self.raw(), level, name, (&mut value as *mut T).cast(), &mut len) })?;
+        cvt(unsafe {
+            libc::getsockopt(
+                self.raw(),
+                level,
+                name,
+                (&mut value as *mut T).cast(),
+                &mut len,
+            )
+        })?;
         Ok(value)
     }
 
@@ -115,7 +142,11 @@ impl Socket {
         raw.len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         // SAFETY: the kernel writes at most `len` bytes into the storage.
         cvt(unsafe {
-            libc::getsockname(self.raw(), (&mut raw.storage as *mut libc::sockaddr_storage).cast(), &mut raw.len)
+            libc::getsockname(
+                self.raw(),
+                (&mut raw.storage as *mut libc::sockaddr_storage).cast(),
+                &mut raw.len,
+            )
         })?;
         Ok(raw)
     }
@@ -125,14 +156,22 @@ impl Socket {
         raw.len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         // SAFETY: the kernel writes at most `len` bytes into the storage.
         cvt(unsafe {
-            libc::getpeername(self.raw(), (&mut raw.storage as *mut libc::sockaddr_storage).cast(), &mut raw.len)
+            libc::getpeername(
+                self.raw(),
+                (&mut raw.storage as *mut libc::sockaddr_storage).cast(),
+                &mut raw.len,
+            )
         })?;
         Ok(raw)
     }
 
     /// Applies the options of `cfg` that concern a listening socket.
     pub(crate) fn apply_listener(&self, cfg: &NetConfig, family: libc::c_int) -> io::Result<()> {
-        self.set_opt(libc::SOL_SOCKET, libc::SO_REUSEADDR, libc::c_int::from(cfg.reuse_addr))?;
+        self.set_opt(
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            libc::c_int::from(cfg.reuse_addr),
+        )?;
         if cfg.reuse_port {
             self.set_opt(libc::SOL_SOCKET, libc::SO_REUSEPORT, 1 as libc::c_int)?;
         }
@@ -158,26 +197,49 @@ impl Socket {
     /// Options shared by every socket kind.
     pub(crate) fn apply_common(&self, cfg: &NetConfig, family: libc::c_int) -> io::Result<()> {
         if let Some(n) = cfg.recv_buffer_size {
-            self.set_opt(libc::SOL_SOCKET, libc::SO_RCVBUF, n.min(i32::MAX as usize) as libc::c_int)?;
+            self.set_opt(
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                n.min(i32::MAX as usize) as libc::c_int,
+            )?;
         }
         if let Some(n) = cfg.send_buffer_size {
-            self.set_opt(libc::SOL_SOCKET, libc::SO_SNDBUF, n.min(i32::MAX as usize) as libc::c_int)?;
+            self.set_opt(
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                n.min(i32::MAX as usize) as libc::c_int,
+            )?;
         }
         if let Some(us) = cfg.busy_poll {
-            self.set_opt(libc::SOL_SOCKET, libc::SO_BUSY_POLL, us.min(i32::MAX as u32) as libc::c_int)?;
+            self.set_opt(
+                libc::SOL_SOCKET,
+                libc::SO_BUSY_POLL,
+                us.min(i32::MAX as u32) as libc::c_int,
+            )?;
         }
         let v6 = family == libc::AF_INET6;
         if let Some(tos) = cfg.tos {
-            let (level, name) = if v6 { (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) } else { (libc::IPPROTO_IP, libc::IP_TOS) };
+            let (level, name) = if v6 {
+                (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+            } else {
+                (libc::IPPROTO_IP, libc::IP_TOS)
+            };
             self.set_opt(level, name, tos as libc::c_int)?;
         }
         if let Some(ttl) = cfg.ttl {
-            let (level, name) =
-                if v6 { (libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS) } else { (libc::IPPROTO_IP, libc::IP_TTL) };
+            let (level, name) = if v6 {
+                (libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS)
+            } else {
+                (libc::IPPROTO_IP, libc::IP_TTL)
+            };
             self.set_opt(level, name, ttl as libc::c_int)?;
         }
         if let (true, Some(only)) = (v6, cfg.ipv6_only) {
-            self.set_opt(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, libc::c_int::from(only))?;
+            self.set_opt(
+                libc::IPPROTO_IPV6,
+                libc::IPV6_V6ONLY,
+                libc::c_int::from(only),
+            )?;
         }
         Ok(())
     }
@@ -195,7 +257,10 @@ impl Socket {
         Op::submit(ops::Recv::new(self.fd.clone(), buf)).await
     }
 
-    pub(crate) async fn recv_vectored<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+    pub(crate) async fn recv_vectored<B: IoBufMut>(
+        &self,
+        bufs: Vec<B>,
+    ) -> BufResult<usize, Vec<B>> {
         Op::submit(ops::RecvMsgv::new(self.fd.clone(), bufs)).await
     }
 

@@ -43,7 +43,13 @@ impl UdpSocket {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        UdpSocket::bind_with(addr, &NetConfig { reuse_addr: false, ..NetConfig::default() })
+        UdpSocket::bind_with(
+            addr,
+            &NetConfig {
+                reuse_addr: false,
+                ..NetConfig::default()
+            },
+        )
     }
 
     /// Binds with socket options (`reuse_addr`, `reuse_port`, buffer sizes,
@@ -85,7 +91,9 @@ impl UdpSocket {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        Ok(UdpSocket { socket: Socket::from_owned(owned_from_std(socket))? })
+        Ok(UdpSocket {
+            socket: Socket::from_owned(owned_from_std(socket))?,
+        })
     }
 
     /// Sets the default destination for [`send`](Self::send) and the only
@@ -120,7 +128,12 @@ impl UdpSocket {
     ///
     /// Dropping the future may or may not send the datagram.
     pub async fn send_to<B: IoBuf>(&self, buf: B, addr: SocketAddr) -> BufResult<usize, B> {
-        Op::submit(ops::SendTo::new(self.socket.fd().clone(), buf, to_raw(&addr))).await
+        Op::submit(ops::SendTo::new(
+            self.socket.fd().clone(),
+            buf,
+            to_raw(&addr),
+        ))
+        .await
     }
 
     /// Receives one datagram into `buf`'s writable region; returns its size
@@ -193,6 +206,9 @@ impl AsRawFd for UdpSocket {
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket").field("fd", &self.socket.raw()).field("addr", &self.local_addr().ok()).finish()
+        f.debug_struct("UdpSocket")
+            .field("fd", &self.socket.raw())
+            .field("addr", &self.local_addr().ok())
+            .finish()
     }
 }

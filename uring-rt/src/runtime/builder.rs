@@ -19,7 +19,10 @@ pub struct RuntimeBuilder {
 impl RuntimeBuilder {
     /// Default settings: 256 submission entries, [`Driver::Auto`].
     pub fn new() -> RuntimeBuilder {
-        RuntimeBuilder { entries: 256, driver: Driver::Auto }
+        RuntimeBuilder {
+            entries: 256,
+            driver: Driver::Auto,
+        }
     }
 
     /// The io_uring submission queue size (rounded up to a power of two by

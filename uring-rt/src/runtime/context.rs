@@ -49,14 +49,20 @@ pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
         );
     }
     CURRENT.with(|c| c.set(Some(NonNull::from(&**core))));
-    EnterGuard { prev, _core: core.clone() }
+    EnterGuard {
+        prev,
+        _core: core.clone(),
+    }
 }
 
 /// Like `enter`, for dropping a runtime (which may happen while another
 /// runtime is current, e.g. a runtime built and dropped inside a task).
 pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> EnterGuard {
     let prev = CURRENT.with(|c| c.replace(Some(NonNull::from(&**core))));
-    EnterGuard { prev, _core: core.clone() }
+    EnterGuard {
+        prev,
+        _core: core.clone(),
+    }
 }
 
 /// Runs `f` with the current runtime, or returns `None` outside one.

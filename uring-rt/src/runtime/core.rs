@@ -91,7 +91,9 @@ impl Core {
         self.shared.drain(|task| self.schedule_local(task));
         let n = self.run_queue.borrow().len().min(MAX_TASKS_PER_TICK);
         for _ in 0..n {
-            let Some(task) = self.run_queue.borrow_mut().pop_front() else { break };
+            let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                break;
+            };
             self.run(task);
         }
         !self.run_queue.borrow().is_empty()
@@ -133,10 +135,15 @@ impl Core {
             let mut timers = self.timers.borrow_mut();
             if let Some(deadline) = timers.next_deadline() {
                 let now = Instant::now();
-                if deadline <= now {
-                    timers.fire(now);
+                // A fired timer may wake the root future, which is not in
+                // the run queue: don't sleep after firing any.
+                if deadline <= now && timers.fire(now) > 0 {
+                    timeout = Some(Duration::ZERO);
+                } else {
+                    timeout = timers
+                        .next_deadline()
+                        .map(|d| d.saturating_duration_since(now));
                 }
-                timeout = timers.next_deadline().map(|d| d.saturating_duration_since(now));
             }
         }
         if busy || !self.run_queue.borrow().is_empty() {

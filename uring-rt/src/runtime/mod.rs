@@ -51,7 +51,9 @@ impl Runtime {
     }
 
     pub(crate) fn from_core(core: Core) -> Runtime {
-        Runtime { core: Rc::new(core) }
+        Runtime {
+            core: Rc::new(core),
+        }
     }
 
     /// The backend this runtime runs on (never [`Driver::Auto`]).
@@ -112,7 +114,9 @@ impl Drop for Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("driver", &self.driver()).finish()
+        f.debug_struct("Runtime")
+            .field("driver", &self.driver())
+            .finish()
     }
 }
 

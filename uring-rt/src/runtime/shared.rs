@@ -28,7 +28,10 @@ impl Shared {
             return Err(io::Error::last_os_error());
         }
         Ok(Shared {
-            inbox: Mutex::new(Inbox { tasks: Vec::new(), closed: false }),
+            inbox: Mutex::new(Inbox {
+                tasks: Vec::new(),
+                closed: false,
+            }),
             notified: AtomicBool::new(false),
             // SAFETY: eventfd returned a fresh descriptor that we own.
             eventfd: unsafe { OwnedFd::from_raw_fd(fd) },

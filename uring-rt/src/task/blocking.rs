@@ -38,7 +38,12 @@ impl BlockingPool {
     pub(crate) fn global() -> &'static BlockingPool {
         static POOL: OnceLock<BlockingPool> = OnceLock::new();
         POOL.get_or_init(|| BlockingPool {
-            state: Mutex::new(PoolState { queue: VecDeque::new(), threads: 0, idle: 0, notified: 0 }),
+            state: Mutex::new(PoolState {
+                queue: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                notified: 0,
+            }),
             cond: Condvar::new(),
         })
     }
@@ -137,7 +142,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot::<R> { result: None, waker: None }));
+    let slot = Arc::new(Mutex::new(Slot::<R> {
+        result: None,
+        waker: None,
+    }));
     let receiver = BlockingResult { slot: slot.clone() };
     let handle = super::spawn(receiver);
     BlockingPool::global().execute(Box::new(move || {

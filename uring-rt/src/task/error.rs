@@ -13,11 +13,15 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn cancelled() -> JoinError {
-        JoinError { repr: Repr::Cancelled }
+        JoinError {
+            repr: Repr::Cancelled,
+        }
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { repr: Repr::Panic(payload) }
+        JoinError {
+            repr: Repr::Panic(payload),
+        }
     }
 
     /// The task was aborted (or its runtime shut down) before it finished.

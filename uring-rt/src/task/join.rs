@@ -26,7 +26,10 @@ pub struct JoinHandle<T> {
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(raw: TaskRef) -> JoinHandle<T> {
-        JoinHandle { raw, _marker: PhantomData }
+        JoinHandle {
+            raw,
+            _marker: PhantomData,
+        }
     }
 
     /// Cancels the task. If it has not finished, its future is dropped the
@@ -77,6 +80,8 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }

@@ -218,7 +218,10 @@ impl TaskRef {
 
     /// Turns this reference into a `Waker` (the waker owns the count).
     pub(crate) fn into_waker(self) -> Waker {
-        let raw = RawWaker::new(ManuallyDrop::new(self).ptr.as_ptr() as *const (), &WAKER_VTABLE);
+        let raw = RawWaker::new(
+            ManuallyDrop::new(self).ptr.as_ptr() as *const (),
+            &WAKER_VTABLE,
+        );
         // SAFETY: the waker takes over this reference's count.
         unsafe { Waker::from_raw(raw) }
     }
@@ -258,7 +261,9 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
 
 unsafe fn waker_wake(ptr: *const ()) {
     // SAFETY: wake consumes the waker, whose reference moves into the TaskRef.
-    let task = TaskRef { ptr: unsafe { NonNull::new_unchecked(ptr as *mut Header) } };
+    let task = TaskRef {
+        ptr: unsafe { NonNull::new_unchecked(ptr as *mut Header) },
+    };
     crate::runtime::schedule(task);
 }
 
@@ -266,12 +271,16 @@ unsafe fn waker_wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker keeps the header alive; we take a new reference.
     let header = unsafe { &*(ptr as *const Header) };
     inc_ref(header);
-    crate::runtime::schedule(TaskRef { ptr: NonNull::from(header) });
+    crate::runtime::schedule(TaskRef {
+        ptr: NonNull::from(header),
+    });
 }
 
 unsafe fn waker_drop(ptr: *const ()) {
     // SAFETY: dropping the waker releases the reference it owned.
-    drop(TaskRef { ptr: unsafe { NonNull::new_unchecked(ptr as *mut Header) } });
+    drop(TaskRef {
+        ptr: unsafe { NonNull::new_unchecked(ptr as *mut Header) },
+    });
 }
 
 // ---- typed functions ----------------------------------------------------------

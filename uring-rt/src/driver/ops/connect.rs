@@ -12,7 +12,10 @@ pub(crate) struct Connect {
 
 impl Connect {
     pub(crate) fn new(fd: SharedFd, addr: RawAddr) -> Connect {
-        Connect { fd, addr: Box::new(addr) }
+        Connect {
+            fd,
+            addr: Box::new(addr),
+        }
     }
 }
 

@@ -17,7 +17,11 @@ pub(crate) struct OpenAt {
 
 impl OpenAt {
     pub(crate) fn new(path: CString, flags: i32, mode: u32) -> OpenAt {
-        OpenAt { path, flags: flags | libc::O_CLOEXEC, mode }
+        OpenAt {
+            path,
+            flags: flags | libc::O_CLOEXEC,
+            mode,
+        }
     }
 }
 
@@ -25,7 +29,12 @@ impl OpCode for OpenAt {
     type Output = io::Result<OwnedFd>;
 
     fn call(&mut self) -> Call {
-        Call::OpenAt { dirfd: libc::AT_FDCWD, path: self.path.as_ptr(), flags: self.flags, mode: self.mode }
+        Call::OpenAt {
+            dirfd: libc::AT_FDCWD,
+            path: self.path.as_ptr(),
+            flags: self.flags,
+            mode: self.mode,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> Self::Output {
@@ -50,7 +59,10 @@ impl OpCode for Fsync {
     type Output = io::Result<()>;
 
     fn call(&mut self) -> Call {
-        Call::Fsync { fd: self.fd.raw(), datasync: self.datasync }
+        Call::Fsync {
+            fd: self.fd.raw(),
+            datasync: self.datasync,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {
@@ -73,13 +85,22 @@ impl Statx {
 
     /// `follow`: whether a final symlink is followed.
     pub(crate) fn of_path(path: CString, follow: bool) -> Statx {
-        Statx::new(None, path, if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW })
+        Statx::new(
+            None,
+            path,
+            if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW },
+        )
     }
 
     fn new(fd: Option<SharedFd>, path: CString, flags: i32) -> Statx {
         // SAFETY: statx is plain data; all-zero is a valid value.
         let buf = Box::new(unsafe { std::mem::zeroed::<libc::statx>() });
-        Statx { fd, path, flags, buf }
+        Statx {
+            fd,
+            path,
+            flags,
+            buf,
+        }
     }
 }
 
@@ -109,7 +130,10 @@ pub(crate) struct UnlinkAt {
 
 impl UnlinkAt {
     pub(crate) fn new(path: CString, dir: bool) -> UnlinkAt {
-        UnlinkAt { path, flags: if dir { libc::AT_REMOVEDIR } else { 0 } }
+        UnlinkAt {
+            path,
+            flags: if dir { libc::AT_REMOVEDIR } else { 0 },
+        }
     }
 }
 
@@ -117,7 +141,11 @@ impl OpCode for UnlinkAt {
     type Output = io::Result<()>;
 
     fn call(&mut self) -> Call {
-        Call::UnlinkAt { dirfd: libc::AT_FDCWD, path: self.path.as_ptr(), flags: self.flags }
+        Call::UnlinkAt {
+            dirfd: libc::AT_FDCWD,
+            path: self.path.as_ptr(),
+            flags: self.flags,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {
@@ -171,7 +199,11 @@ impl OpCode for MkdirAt {
     type Output = io::Result<()>;
 
     fn call(&mut self) -> Call {
-        Call::MkdirAt { dirfd: libc::AT_FDCWD, path: self.path.as_ptr(), mode: self.mode }
+        Call::MkdirAt {
+            dirfd: libc::AT_FDCWD,
+            path: self.path.as_ptr(),
+            mode: self.mode,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {

@@ -6,11 +6,13 @@ mod accept;
 mod close;
 mod connect;
 mod fs;
+#[cfg(test)]
 mod nop;
 mod read;
 mod recv;
 mod send;
 mod shutdown;
+#[cfg(test)]
 mod timeout;
 mod write;
 
@@ -18,11 +20,13 @@ pub(crate) use accept::Accept;
 pub(crate) use close::Close;
 pub(crate) use connect::Connect;
 pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
+#[cfg(test)]
 pub(crate) use nop::Nop;
 pub(crate) use read::{Read, Readv};
 pub(crate) use recv::{Recv, RecvFrom, RecvMsgv};
 pub(crate) use send::{Send, SendMsgv, SendTo};
 pub(crate) use shutdown::Shutdown;
+#[cfg(test)]
 pub(crate) use timeout::Timeout;
 pub(crate) use write::{Write, Writev};
 
@@ -35,14 +39,20 @@ pub(crate) fn len32(len: usize) -> u32 {
 /// iovecs for the writable regions of `bufs`.
 pub(crate) fn iovecs_mut<B: crate::buf::IoBufMut>(bufs: &mut [B]) -> Box<[libc::iovec]> {
     bufs.iter_mut()
-        .map(|b| libc::iovec { iov_base: b.write_ptr().cast(), iov_len: b.bytes_total() })
+        .map(|b| libc::iovec {
+            iov_base: b.write_ptr().cast(),
+            iov_len: b.bytes_total(),
+        })
         .collect()
 }
 
 /// iovecs for the initialized bytes of `bufs`.
 pub(crate) fn iovecs<B: crate::buf::IoBuf>(bufs: &[B]) -> Box<[libc::iovec]> {
     bufs.iter()
-        .map(|b| libc::iovec { iov_base: b.read_ptr() as *mut _, iov_len: b.bytes_init() })
+        .map(|b| libc::iovec {
+            iov_base: b.read_ptr() as *mut _,
+            iov_len: b.bytes_init(),
+        })
         .collect()
 }
 

@@ -25,7 +25,12 @@ impl<B: IoBufMut> OpCode for Read<B> {
 
     fn call(&mut self) -> Call {
         let len = len32(self.buf.bytes_total());
-        Call::Read { fd: self.fd.raw(), buf: self.buf.write_ptr(), len, offset: self.offset }
+        Call::Read {
+            fd: self.fd.raw(),
+            buf: self.buf.write_ptr(),
+            len,
+            offset: self.offset,
+        }
     }
 
     fn complete(mut self, res: io::Result<u32>, _flags: u32) -> Self::Output {
@@ -49,7 +54,12 @@ pub(crate) struct Readv<B> {
 impl<B: IoBufMut> Readv<B> {
     pub(crate) fn new(fd: SharedFd, mut bufs: Vec<B>, offset: u64) -> Readv<B> {
         let iovecs = iovecs_mut(&mut bufs);
-        Readv { fd, bufs, iovecs, offset }
+        Readv {
+            fd,
+            bufs,
+            iovecs,
+            offset,
+        }
     }
 }
 

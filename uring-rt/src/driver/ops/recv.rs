@@ -1,10 +1,10 @@
-use std::io;
 use super::{iovecs_mut, len32, set_init_across};
 use crate::buf::IoBufMut;
 use crate::driver::fd::SharedFd;
 use crate::driver::{Call, OpCode};
 use crate::net::addr::RawAddr;
 use crate::BufResult;
+use std::io;
 
 /// recv(2) into a buffer's writable region.
 pub(crate) struct Recv<B> {
@@ -23,7 +23,12 @@ impl<B: IoBufMut> OpCode for Recv<B> {
 
     fn call(&mut self) -> Call {
         let len = len32(self.buf.bytes_total());
-        Call::Recv { fd: self.fd.raw(), buf: self.buf.write_ptr(), len, flags: 0 }
+        Call::Recv {
+            fd: self.fd.raw(),
+            buf: self.buf.write_ptr(),
+            len,
+            flags: 0,
+        }
     }
 
     fn complete(mut self, res: io::Result<u32>, _flags: u32) -> Self::Output {
@@ -50,12 +55,19 @@ impl MsgParts {
         let has_addr = addr.is_some();
         // SAFETY: msghdr is plain data; all-zero is a valid empty header.
         let msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        let mut parts = Box::new(MsgParts { msg, iovecs, addr: addr.unwrap_or_default() });
+        let mut parts = Box::new(MsgParts {
+            msg,
+            iovecs,
+            addr: addr.unwrap_or_default(),
+        });
         parts.msg.msg_iov = parts.iovecs.as_mut_ptr();
         parts.msg.msg_iovlen = parts.iovecs.len();
         parts.msg.msg_name = (&mut parts.addr.storage as *mut libc::sockaddr_storage).cast();
-        parts.msg.msg_namelen =
-            if has_addr { parts.addr.len } else { std::mem::size_of::<libc::sockaddr_storage>() as _ };
+        parts.msg.msg_namelen = if has_addr {
+            parts.addr.len
+        } else {
+            std::mem::size_of::<libc::sockaddr_storage>() as _
+        };
         parts
     }
 }
@@ -80,7 +92,11 @@ impl<B: IoBufMut> OpCode for RecvMsgv<B> {
     type Output = BufResult<usize, Vec<B>>;
 
     fn call(&mut self) -> Call {
-        Call::RecvMsg { fd: self.fd.raw(), msg: &mut self.parts.msg, flags: 0 }
+        Call::RecvMsg {
+            fd: self.fd.raw(),
+            msg: &mut self.parts.msg,
+            flags: 0,
+        }
     }
 
     fn complete(mut self, res: io::Result<u32>, _flags: u32) -> Self::Output {
@@ -100,7 +116,10 @@ pub(crate) struct RecvFrom<B> {
 
 impl<B: IoBufMut> RecvFrom<B> {
     pub(crate) fn new(fd: SharedFd, mut buf: B) -> RecvFrom<B> {
-        let iov = libc::iovec { iov_base: buf.write_ptr().cast(), iov_len: buf.bytes_total() };
+        let iov = libc::iovec {
+            iov_base: buf.write_ptr().cast(),
+            iov_len: buf.bytes_total(),
+        };
         let parts = MsgParts::new(Box::new([iov]), None);
         RecvFrom { fd, buf, parts }
     }
@@ -111,7 +130,11 @@ impl<B: IoBufMut> OpCode for RecvFrom<B> {
     type Output = BufResult<(usize, RawAddr), B>;
 
     fn call(&mut self) -> Call {
-        Call::RecvMsg { fd: self.fd.raw(), msg: &mut self.parts.msg, flags: 0 }
+        Call::RecvMsg {
+            fd: self.fd.raw(),
+            msg: &mut self.parts.msg,
+            flags: 0,
+        }
     }
 
     fn complete(mut self, res: io::Result<u32>, _flags: u32) -> Self::Output {

@@ -28,7 +28,12 @@ impl<B: IoBuf> OpCode for Send<B> {
 
     fn call(&mut self) -> Call {
         let len = len32(self.buf.bytes_init());
-        Call::Send { fd: self.fd.raw(), buf: self.buf.read_ptr(), len, flags: FLAGS }
+        Call::Send {
+            fd: self.fd.raw(),
+            buf: self.buf.read_ptr(),
+            len,
+            flags: FLAGS,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> Self::Output {
@@ -56,7 +61,11 @@ impl<B: IoBuf> OpCode for SendMsgv<B> {
     type Output = BufResult<usize, Vec<B>>;
 
     fn call(&mut self) -> Call {
-        Call::SendMsg { fd: self.fd.raw(), msg: &self.parts.msg, flags: FLAGS as u32 }
+        Call::SendMsg {
+            fd: self.fd.raw(),
+            msg: &self.parts.msg,
+            flags: FLAGS as u32,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> Self::Output {
@@ -73,7 +82,10 @@ pub(crate) struct SendTo<B> {
 
 impl<B: IoBuf> SendTo<B> {
     pub(crate) fn new(fd: SharedFd, buf: B, addr: RawAddr) -> SendTo<B> {
-        let iov = libc::iovec { iov_base: buf.read_ptr() as *mut _, iov_len: buf.bytes_init() };
+        let iov = libc::iovec {
+            iov_base: buf.read_ptr() as *mut _,
+            iov_len: buf.bytes_init(),
+        };
         let parts = MsgParts::new(Box::new([iov]), Some(addr));
         SendTo { fd, buf, parts }
     }
@@ -83,7 +95,11 @@ impl<B: IoBuf> OpCode for SendTo<B> {
     type Output = BufResult<usize, B>;
 
     fn call(&mut self) -> Call {
-        Call::SendMsg { fd: self.fd.raw(), msg: &self.parts.msg, flags: FLAGS as u32 }
+        Call::SendMsg {
+            fd: self.fd.raw(),
+            msg: &self.parts.msg,
+            flags: FLAGS as u32,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> Self::Output {

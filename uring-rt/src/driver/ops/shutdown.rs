@@ -24,7 +24,10 @@ impl OpCode for Shutdown {
     type Output = io::Result<()>;
 
     fn call(&mut self) -> Call {
-        Call::Shutdown { fd: self.fd.raw(), how: self.how }
+        Call::Shutdown {
+            fd: self.fd.raw(),
+            how: self.how,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {

@@ -14,7 +14,9 @@ pub(crate) struct Timeout {
 
 impl Timeout {
     pub(crate) fn new(d: Duration) -> Timeout {
-        Timeout { ts: Box::new(Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos())) }
+        Timeout {
+            ts: Box::new(Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos())),
+        }
     }
 }
 

@@ -24,7 +24,12 @@ impl<B: IoBuf> OpCode for Write<B> {
 
     fn call(&mut self) -> Call {
         let len = len32(self.buf.bytes_init());
-        Call::Write { fd: self.fd.raw(), buf: self.buf.read_ptr(), len, offset: self.offset }
+        Call::Write {
+            fd: self.fd.raw(),
+            buf: self.buf.read_ptr(),
+            len,
+            offset: self.offset,
+        }
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> Self::Output {
@@ -43,7 +48,12 @@ pub(crate) struct Writev<B> {
 impl<B: IoBuf> Writev<B> {
     pub(crate) fn new(fd: SharedFd, bufs: Vec<B>, offset: u64) -> Writev<B> {
         let iovecs = iovecs(&bufs);
-        Writev { fd, bufs, iovecs, offset }
+        Writev {
+            fd,
+            bufs,
+            iovecs,
+            offset,
+        }
     }
 }
 

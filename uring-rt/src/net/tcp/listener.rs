@@ -90,7 +90,11 @@ impl TcpListener {
             socket.apply_listener(config, family)?;
             socket.bind(&raw)?;
             socket.listen(config.backlog)?;
-            Ok(TcpListener { socket, config: config.clone(), family })
+            Ok(TcpListener {
+                socket,
+                config: config.clone(),
+                family,
+            })
         })
     }
 
@@ -111,7 +115,11 @@ impl TcpListener {
             SocketAddr::V6(_) => libc::AF_INET6,
         };
         let socket = Socket::from_owned(owned_from_std(listener))?;
-        Ok(TcpListener { socket, config: NetConfig::default(), family })
+        Ok(TcpListener {
+            socket,
+            config: NetConfig::default(),
+            family,
+        })
     }
 
     /// Accepts a connection.
@@ -140,7 +148,12 @@ impl TcpListener {
     /// backs off (10 ms doubling up to 1 s) before trying again, so a server
     /// looping over it does not spin while the process is out of descriptors.
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self, accept: None, backoff: None, delay: Duration::ZERO }
+        Incoming {
+            listener: self,
+            accept: None,
+            backoff: None,
+            delay: Duration::ZERO,
+        }
     }
 
     /// The address the listener is bound to.
@@ -161,7 +174,10 @@ impl AsRawFd for TcpListener {
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener").field("fd", &self.socket.raw()).field("addr", &self.local_addr().ok()).finish()
+        f.debug_struct("TcpListener")
+            .field("fd", &self.socket.raw())
+            .field("addr", &self.local_addr().ok())
+            .finish()
     }
 }
 
@@ -187,7 +203,9 @@ impl Stream for Incoming<'_> {
             self.backoff = None;
         }
         let listener = self.listener;
-        let fut = self.accept.get_or_insert_with(|| Box::pin(listener.accept()));
+        let fut = self
+            .accept
+            .get_or_insert_with(|| Box::pin(listener.accept()));
         let res = match fut.as_mut().poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(res) => res,
@@ -195,7 +213,8 @@ impl Stream for Incoming<'_> {
         self.accept = None;
         match &res {
             Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
-                self.delay = (self.delay * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+                self.delay =
+                    (self.delay * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
                 self.backoff = Some(Box::pin(sleep(self.delay)));
             }
             _ => self.delay = Duration::ZERO,

@@ -22,7 +22,12 @@ pub struct OwnedWriteHalf {
 }
 
 pub(super) fn new(socket: Socket) -> (OwnedReadHalf, OwnedWriteHalf) {
-    (OwnedReadHalf { socket: socket.clone() }, OwnedWriteHalf { socket })
+    (
+        OwnedReadHalf {
+            socket: socket.clone(),
+        },
+        OwnedWriteHalf { socket },
+    )
 }
 
 impl OwnedReadHalf {

@@ -69,7 +69,10 @@ impl TcpStream {
     /// # Cancel safety
     ///
     /// As for [`connect`](Self::connect).
-    pub async fn connect_with(addr: impl ToSocketAddrs, config: &NetConfig) -> io::Result<TcpStream> {
+    pub async fn connect_with(
+        addr: impl ToSocketAddrs,
+        config: &NetConfig,
+    ) -> io::Result<TcpStream> {
         let addrs = resolve(addr)?;
         let mut last = None;
         for addr in &addrs {
@@ -78,7 +81,9 @@ impl TcpStream {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+        }))
     }
 
     async fn connect_one(addr: &SocketAddr, config: &NetConfig) -> io::Result<TcpStream> {
@@ -101,7 +106,9 @@ impl TcpStream {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { socket: Socket::from_owned(owned_from_std(stream))? })
+        Ok(TcpStream {
+            socket: Socket::from_owned(owned_from_std(stream))?,
+        })
     }
 
     /// The remote address.
@@ -128,7 +135,8 @@ impl TcpStream {
     ///
     /// setsockopt(2) failed.
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
-        self.socket.set_opt(libc::IPPROTO_TCP, libc::TCP_NODELAY, libc::c_int::from(on))
+        self.socket
+            .set_opt(libc::IPPROTO_TCP, libc::TCP_NODELAY, libc::c_int::from(on))
     }
 
     /// Whether `TCP_NODELAY` is set.
@@ -137,7 +145,9 @@ impl TcpStream {
     ///
     /// getsockopt(2) failed.
     pub fn nodelay(&self) -> io::Result<bool> {
-        self.socket.get_opt::<libc::c_int>(libc::IPPROTO_TCP, libc::TCP_NODELAY).map(|v| v != 0)
+        self.socket
+            .get_opt::<libc::c_int>(libc::IPPROTO_TCP, libc::TCP_NODELAY)
+            .map(|v| v != 0)
     }
 
     /// Splits the stream into a read half and a write half that can be used

@@ -67,11 +67,17 @@ pub(crate) fn to_raw(path: &Path) -> io::Result<RawAddr> {
     if bytes.is_empty() || bytes.len() > room {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("unix socket path must be 1 to {room} bytes long (got {})", bytes.len()),
+            format!(
+                "unix socket path must be 1 to {room} bytes long (got {})",
+                bytes.len()
+            ),
         ));
     }
     if !abstract_name && bytes.contains(&0) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "unix socket path contains a NUL byte"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "unix socket path contains a NUL byte",
+        ));
     }
     for (dst, src) in sun.sun_path.iter_mut().zip(bytes) {
         *dst = *src as libc::c_char;
@@ -79,7 +85,11 @@ pub(crate) fn to_raw(path: &Path) -> io::Result<RawAddr> {
     let base = mem::size_of::<libc::sa_family_t>();
     raw.len = (base + bytes.len() + usize::from(!abstract_name)) as libc::socklen_t;
     // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_un.
-    unsafe { (&mut raw.storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_un>().write(sun) };
+    unsafe {
+        (&mut raw.storage as *mut libc::sockaddr_storage)
+            .cast::<libc::sockaddr_un>()
+            .write(sun)
+    };
     Ok(raw)
 }
 
@@ -88,11 +98,17 @@ pub(crate) fn from_raw(raw: &RawAddr) -> UnixSocketAddr {
     let base = mem::size_of::<libc::sa_family_t>();
     let len = raw.len as usize;
     if len <= base || raw.family() != libc::AF_UNIX {
-        return UnixSocketAddr { kind: Kind::Unnamed };
+        return UnixSocketAddr {
+            kind: Kind::Unnamed,
+        };
     }
     // SAFETY: the family says the storage holds a sockaddr_un.
-    let sun = unsafe { &*(&raw.storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
-    let path: Vec<u8> = sun.sun_path[..(len - base).min(sun.sun_path.len())].iter().map(|c| *c as u8).collect();
+    let sun =
+        unsafe { &*(&raw.storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
+    let path: Vec<u8> = sun.sun_path[..(len - base).min(sun.sun_path.len())]
+        .iter()
+        .map(|c| *c as u8)
+        .collect();
     let kind = if path.first() == Some(&0) {
         Kind::Abstract(path[1..].to_vec())
     } else {

@@ -45,7 +45,9 @@ impl UnixDatagram {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram { socket: Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM)? })
+        Ok(UnixDatagram {
+            socket: Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM)?,
+        })
     }
 
     /// A connected pair.
@@ -60,7 +62,14 @@ impl UnixDatagram {
     #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = socketpair(libc::SOCK_DGRAM)?;
-        Ok((UnixDatagram { socket: Socket::from_accepted(a) }, UnixDatagram { socket: Socket::from_accepted(b) }))
+        Ok((
+            UnixDatagram {
+                socket: Socket::from_accepted(a),
+            },
+            UnixDatagram {
+                socket: Socket::from_accepted(b),
+            },
+        ))
     }
 
     /// Adopts a std socket (switching it to the current backend's mode).
@@ -74,7 +83,9 @@ impl UnixDatagram {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram { socket: Socket::from_owned(owned_from_std(socket))? })
+        Ok(UnixDatagram {
+            socket: Socket::from_owned(owned_from_std(socket))?,
+        })
     }
 
     /// Sets the default destination (and the only accepted source).
@@ -174,6 +185,8 @@ impl AsRawFd for UnixDatagram {
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixDatagram").field("fd", &self.socket.raw()).finish()
+        f.debug_struct("UnixDatagram")
+            .field("fd", &self.socket.raw())
+            .finish()
     }
 }

@@ -42,7 +42,9 @@ impl UnixListener {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        Ok(UnixListener { socket: Socket::from_owned(owned_from_std(listener))? })
+        Ok(UnixListener {
+            socket: Socket::from_owned(owned_from_std(listener))?,
+        })
     }
 
     /// Accepts a connection.
@@ -77,6 +79,9 @@ impl AsRawFd for UnixListener {
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener").field("fd", &self.socket.raw()).field("addr", &self.local_addr().ok()).finish()
+        f.debug_struct("UnixListener")
+            .field("fd", &self.socket.raw())
+            .field("addr", &self.local_addr().ok())
+            .finish()
     }
 }

@@ -53,7 +53,14 @@ impl UnixStream {
     #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = socketpair(libc::SOCK_STREAM)?;
-        Ok((UnixStream { socket: Socket::from_accepted(a) }, UnixStream { socket: Socket::from_accepted(b) }))
+        Ok((
+            UnixStream {
+                socket: Socket::from_accepted(a),
+            },
+            UnixStream {
+                socket: Socket::from_accepted(b),
+            },
+        ))
     }
 
     /// Adopts a std stream (switching it to the current backend's mode).
@@ -67,7 +74,9 @@ impl UnixStream {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream { socket: Socket::from_owned(owned_from_std(stream))? })
+        Ok(UnixStream {
+            socket: Socket::from_owned(owned_from_std(stream))?,
+        })
     }
 
     /// The local address.
@@ -92,10 +101,21 @@ impl UnixStream {
 /// socketpair(2) in the current backend's mode.
 #[track_caller]
 pub(crate) fn socketpair(ty: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
-    let nonblock = if context::current_driver() == Driver::Epoll { libc::SOCK_NONBLOCK } else { 0 };
+    let nonblock = if context::current_driver() == Driver::Epoll {
+        libc::SOCK_NONBLOCK
+    } else {
+        0
+    };
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: writes two descriptors into a live two-element array.
-    cvt(unsafe { libc::socketpair(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC | nonblock, 0, fds.as_mut_ptr()) })?;
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            ty | libc::SOCK_CLOEXEC | nonblock,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
     // SAFETY: socketpair returned two fresh descriptors that we own.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -136,6 +156,8 @@ impl AsRawFd for UnixStream {
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixStream").field("fd", &self.socket.raw()).finish()
+        f.debug_struct("UnixStream")
+            .field("fd", &self.socket.raw())
+            .finish()
     }
 }

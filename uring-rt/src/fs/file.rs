@@ -1,0 +1,265 @@
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use super::{Metadata, OpenOptions};
+use crate::buf::{IoBuf, IoBufMut, SliceMut};
+use crate::driver::fd::SharedFd;
+use crate::driver::{ops, Op};
+use crate::BufResult;
+
+/// An open file. I/O is positional (`read_at`/`write_at`), so there is no
+/// cursor to share between concurrent operations.
+///
+/// ```no_run
+/// # aio::Runtime::new()?.block_on(async {
+/// let file = aio::fs::File::create("hello.txt").await?;
+/// let (res, _) = file.write_all_at(b"hello".to_vec(), 0).await;
+/// res?;
+/// file.sync_all().await?;
+/// file.close().await?;
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct File {
+    fd: SharedFd,
+}
+
+impl File {
+    pub(crate) fn from_owned(fd: OwnedFd) -> File {
+        File {
+            fd: SharedFd::new(fd),
+        }
+    }
+
+    /// Opens a file for reading.
+    ///
+    /// # Errors
+    ///
+    /// open(2) errors (`NotFound`, `PermissionDenied`...).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future closes the file if it was opened.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new().read(true).open(path).await
+    }
+
+    /// Creates (or truncates) a file for writing.
+    ///
+    /// # Errors
+    ///
+    /// open(2) errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`open`](Self::open).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .await
+    }
+
+    /// Reads at `pos` into `buf`'s writable region; `Ok(0)` at end of file.
+    ///
+    /// # Errors
+    ///
+    /// pread(2) errors; the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the read; the buffer is freed only once
+    /// the kernel is done with it.
+    pub async fn read_at<B: IoBufMut>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
+        Op::submit(ops::Read::new(self.fd.clone(), buf, pos)).await
+    }
+
+    /// Writes `buf`'s initialized bytes at `pos`; may be partial.
+    ///
+    /// # Errors
+    ///
+    /// pwrite(2) errors; the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`read_at`](Self::read_at); some bytes may have been written.
+    pub async fn write_at<B: IoBuf>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
+        Op::submit(ops::Write::new(self.fd.clone(), buf, pos)).await
+    }
+
+    /// Reads at `pos` into several buffers in order (preadv).
+    ///
+    /// # Errors
+    ///
+    /// preadv(2) errors; the buffers come back.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`read_at`](Self::read_at).
+    pub async fn readv_at<B: IoBufMut>(&self, bufs: Vec<B>, pos: u64) -> BufResult<usize, Vec<B>> {
+        Op::submit(ops::Readv::new(self.fd.clone(), bufs, pos)).await
+    }
+
+    /// Writes several buffers in order at `pos` (pwritev); may be partial.
+    ///
+    /// # Errors
+    ///
+    /// pwritev(2) errors; the buffers come back.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`write_at`](Self::write_at).
+    pub async fn writev_at<B: IoBuf>(&self, bufs: Vec<B>, pos: u64) -> BufResult<usize, Vec<B>> {
+        Op::submit(ops::Writev::new(self.fd.clone(), bufs, pos)).await
+    }
+
+    /// Fills `buf`'s whole writable region from `pos`.
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` if the file ends first (the bytes read are in the
+    /// returned buffer), or a read error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: bytes read before the drop are lost.
+    pub async fn read_exact_at<B: IoBufMut>(&self, buf: B, pos: u64) -> BufResult<(), B> {
+        // The slice advances over the region as reads land, and marks the
+        // bytes initialized in the buffer once, when it is unwrapped.
+        let mut slice = SliceMut::whole(buf);
+        let mut done = 0u64;
+        while slice.bytes_total() > 0 {
+            let (res, back) = self.read_at(slice, pos + done).await;
+            slice = back;
+            match res {
+                Ok(0) => {
+                    let eof = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file ended before the buffer was full",
+                    );
+                    return (Err(eof), slice.into_inner());
+                }
+                Ok(n) => done += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), slice.into_inner()),
+            }
+        }
+        (Ok(()), slice.into_inner())
+    }
+
+    /// Writes all of `buf`'s initialized bytes starting at `pos`.
+    ///
+    /// # Errors
+    ///
+    /// `WriteZero` if the kernel writes nothing, or a write error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a prefix may have been written.
+    pub async fn write_all_at<B: IoBuf>(&self, buf: B, pos: u64) -> BufResult<(), B> {
+        let total = buf.bytes_init();
+        let mut buf = buf;
+        let mut done = 0;
+        while done < total {
+            let slice = buf.slice(done..total);
+            let (res, s) = self.write_at(slice, pos + done as u64).await;
+            buf = s.into_inner();
+            match res {
+                Ok(0) => {
+                    return (
+                        Err(io::Error::new(io::ErrorKind::WriteZero, "write returned 0")),
+                        buf,
+                    )
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), buf),
+            }
+        }
+        (Ok(()), buf)
+    }
+
+    /// Flushes data and metadata to the device (fsync).
+    ///
+    /// # Errors
+    ///
+    /// fsync(2) errors (e.g. `EIO`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, but the sync may or may not have happened.
+    pub async fn sync_all(&self) -> io::Result<()> {
+        Op::submit(ops::Fsync::new(self.fd.clone(), false)).await
+    }
+
+    /// Flushes data (and the metadata needed to read it back) (fdatasync).
+    ///
+    /// # Errors
+    ///
+    /// fdatasync(2) errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`sync_all`](Self::sync_all).
+    pub async fn sync_data(&self) -> io::Result<()> {
+        Op::submit(ops::Fsync::new(self.fd.clone(), true)).await
+    }
+
+    /// The file's metadata.
+    ///
+    /// # Errors
+    ///
+    /// statx(2) errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn metadata(&self) -> io::Result<Metadata> {
+        Op::submit(ops::Statx::of_fd(self.fd.clone()))
+            .await
+            .map(Metadata::new)
+    }
+
+    /// Closes the file and reports close(2)'s error, which dropping cannot.
+    /// If an operation still holds the file (its future was dropped and the
+    /// kernel has not finished), the descriptor is closed when it completes.
+    ///
+    /// # Errors
+    ///
+    /// close(2) errors (e.g. a deferred write error on NFS).
+    ///
+    /// # Cancel safety
+    ///
+    /// The file is closed either way.
+    pub async fn close(self) -> io::Result<()> {
+        match self.fd.try_unwrap() {
+            Ok(fd) => Op::submit(ops::Close::new(fd)).await,
+            Err(_shared) => Ok(()),
+        }
+    }
+}
+
+impl AsRawFd for File {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.raw()
+    }
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File").field("fd", &self.fd.raw()).finish()
+    }
+}
