@@ -7,6 +7,9 @@
 //! cargo bench --bench echo -- --smoke          # CI: every server ~1 s, verify, no timing asserted
 //! ```
 //!
+//! Run without any argument (as `cargo test --benches` does) it runs the
+//! smoke mode too.
+//!
 //! Method
 //! - Each server runs in a child process (this binary re-executed with
 //!   `--server NAME`), pinned to one CPU with sched_setaffinity; the load
@@ -23,7 +26,7 @@
 //!   is the headline figure: when the load generator, not the server, is the
 //!   bottleneck, requests/s mostly measures the client, but the CPU the
 //!   server spent on each request is still the server's own cost.
-//! - Servers run interleaved (A B C D, A B C D, ...) for several rounds so
+//! - Servers run interleaved (A B C D, B C D A, ...) for several rounds so
 //!   that slow drifts of the machine (thermal, neighbours, page cache) hit
 //!   every server alike; each figure reported is the median over rounds.
 
@@ -36,7 +39,7 @@ mod sys;
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -99,6 +102,11 @@ impl Options {
             out_dir: default_out_dir(),
             smoke: false,
         };
+        // `cargo test --benches` (or `--all-targets`) runs this binary with
+        // no arguments at all, where `cargo bench` always passes `--bench`:
+        // like criterion's test mode, run the quick smoke check then rather
+        // than the ten-minute matrix.
+        opts.smoke = args.is_empty();
         let mut explicit_out = false;
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -214,7 +222,15 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
         for &conns in &opts.conns {
             let combo = Combo { size, conns };
             for round in 1..=opts.rounds {
-                for &server in &opts.servers {
+                // Rotate the order each round (A B C D, B C D A, ...) so no
+                // server always runs first after a change of combination.
+                let order = opts
+                    .servers
+                    .iter()
+                    .cycle()
+                    .skip(round - 1)
+                    .take(opts.servers.len());
+                for &server in order {
                     let result = measure_one(&exe, opts, server, combo, round);
                     eprintln!(
                         "  {combo} round {round}/{}: {}",
@@ -257,7 +273,7 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
 /// A server that fails to start or to serve yields a result with zero
 /// requests and the error, so one broken server does not stop the others.
 fn measure_one(
-    exe: &PathBuf,
+    exe: &Path,
     opts: &Options,
     server: Server,
     combo: Combo,
@@ -293,7 +309,7 @@ impl ServerProcess {
     /// How long a server may take to bind and announce its address.
     const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-    fn launch(exe: &PathBuf, server: Server, cpu: usize, size: usize) -> io::Result<ServerProcess> {
+    fn launch(exe: &Path, server: Server, cpu: usize, size: usize) -> io::Result<ServerProcess> {
         let mut child = Command::new(exe)
             .args(["--server", server.name(), "--addr", "127.0.0.1:0"])
             .args(["--cpu", &cpu.to_string(), "--size", &size.to_string()])

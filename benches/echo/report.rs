@@ -17,13 +17,19 @@ pub struct Combo {
     pub conns: usize,
 }
 
+impl Combo {
+    /// The payload size, `64 B` or `4 KiB`.
+    pub fn size_label(&self) -> String {
+        match self.size {
+            s if s >= 1024 && s % 1024 == 0 => format!("{} KiB", s / 1024),
+            s => format!("{s} B"),
+        }
+    }
+}
+
 impl fmt::Display for Combo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.size {
-            s if s >= 1024 && s % 1024 == 0 => write!(f, "{} KiB", s / 1024)?,
-            s => write!(f, "{s} B")?,
-        }
-        write!(f, " × {} conns", self.conns)
+        write!(f, "{} × {} conns", self.size_label(), self.conns)
     }
 }
 
@@ -132,6 +138,10 @@ pub struct Summary {
     pub server: Server,
     pub req_per_sec: f64,
     pub cpu_us_per_req: f64,
+    /// Half the range over rounds, relative to the median (0.03 = ±3 %):
+    /// how far apart the rounds were, to read differences against.
+    pub req_per_sec_spread: f64,
+    pub cpu_spread: f64,
     pub cpu_busy: f64,
     pub client_busy: f64,
     pub p50_us: f64,
@@ -159,11 +169,15 @@ impl ComboResults {
                 if runs.is_empty() {
                     return None;
                 }
-                let med = |f: fn(&RoundResult) -> f64| median(runs.iter().map(|r| f(r)).collect());
+                let values =
+                    |f: fn(&RoundResult) -> f64| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
+                let med = |f: fn(&RoundResult) -> f64| median(values(f));
                 Some(Summary {
                     server,
                     req_per_sec: med(|r| r.req_per_sec),
                     cpu_us_per_req: med(|r| r.cpu_us_per_req),
+                    req_per_sec_spread: spread(values(|r| r.req_per_sec)),
+                    cpu_spread: spread(values(|r| r.cpu_us_per_req)),
                     cpu_busy: med(|r| r.cpu_busy),
                     client_busy: med(|r| r.client_busy),
                     p50_us: med(|r| r.p50_us),
@@ -204,6 +218,16 @@ pub struct Conditions {
     pub client_cpu: usize,
     /// Nice value of both sides, when changed.
     pub nice: Option<i32>,
+}
+
+/// Half the range of the finite values relative to their median; NaN if
+/// there are none.
+fn spread(values: Vec<f64>) -> f64 {
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    (max - min) / 2.0 / median(values)
 }
 
 /// The whole run: conditions and every result.
@@ -271,7 +295,7 @@ impl Report {
              - method: each server in its own process pinned to CPU {}, the load \
              generator pinned to CPU {}{nice}; {} round(s) interleaved across servers, \
              each {:.1} s measured after {:.1} s of warm-up; figures are medians over \
-             rounds; CPU/req is the server's on-CPU time (user + kernel, all threads) \
+             rounds, ±x% is half the range over rounds; CPU/req is the server's on-CPU time (user + kernel, all threads) \
              per request; \"server busy\" is that time over wall time (100% = one core), \
              \"client busy\" the same for the load generator (near 100%: the client \
              limited req/s, so compare CPU/req); \
@@ -315,12 +339,14 @@ impl Report {
                     |b: Option<&Summary>| ratio(s.cpu_us_per_req, b.map(|b| b.cpu_us_per_req));
                 writeln!(
                     out,
-                    "| {} | {:.0} | {} | {} | {:.2} | {} | {} | {:.0}% | {:.0}% | {:.1} | {:.1} | {:.1} | {} |",
+                    "| {} | {:.0} ±{:.0}% | {} | {} | {:.2} ±{:.0}% | {} | {} | {:.0}% | {:.0}% | {:.1} | {:.1} | {:.1} | {} |",
                     s.server,
                     s.req_per_sec,
+                    s.req_per_sec_spread * 100.0,
                     rps(tokio),
                     rps(monoio),
                     s.cpu_us_per_req,
+                    s.cpu_spread * 100.0,
                     cpu(tokio),
                     cpu(monoio),
                     s.cpu_busy * 100.0,
@@ -380,11 +406,13 @@ impl Report {
                 .map(|s| {
                     format!(
                         "        {{\"server\": {}, \"req_per_sec\": {}, \"cpu_us_per_req\": {}, \
-                         \"cpu_busy\": {}, \"client_busy\": {}, \"p50_us\": {}, \"p99_us\": {}, \
+                         \"req_per_sec_spread\": {}, \"cpu_spread\": {}, \"cpu_busy\": {}, \"client_busy\": {}, \"p50_us\": {}, \"p99_us\": {}, \
                          \"p999_us\": {}, \"requests\": {}, \"errors\": {}}}",
                         json_str(s.server.name()),
                         json_num(s.req_per_sec),
                         json_num(s.cpu_us_per_req),
+                        json_num(s.req_per_sec_spread),
+                        json_num(s.cpu_spread),
                         json_num(s.cpu_busy),
                         json_num(s.client_busy),
                         json_num(s.p50_us),

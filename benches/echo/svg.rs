@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::report::{Report, Summary, WRITE_TO_STRING};
+use crate::report::{Combo, Report, Summary, WRITE_TO_STRING};
 use crate::servers::Server;
 
 const BAR_W: f64 = 16.0;
@@ -38,10 +38,10 @@ fn write_chart(svg: &mut String, report: &Report) -> fmt::Result {
     let group_w = servers.len() as f64 * BAR_W + GROUP_GAP;
     let width = (LEFT + report.combos.len() as f64 * group_w + RIGHT).max(560.0);
     let height = LEGEND_H + 2.0 * PANEL_H;
-    let groups: Vec<(String, Vec<Summary>)> = report
+    let groups: Vec<(Combo, Vec<Summary>)> = report
         .combos
         .iter()
-        .map(|c| (c.combo.to_string(), c.summaries(servers)))
+        .map(|c| (c.combo, c.summaries(servers)))
         .collect();
 
     writeln!(
@@ -103,7 +103,7 @@ fn panel(
     svg: &mut String,
     top: f64,
     title: &str,
-    groups: &[(String, Vec<Summary>)],
+    groups: &[(Combo, Vec<Summary>)],
     servers: &[Server],
     group_w: f64,
     value: impl Fn(&Summary) -> f64,
@@ -138,7 +138,7 @@ fn panel(
         )?;
         tick += step;
     }
-    for (g, (label, summaries)) in groups.iter().enumerate() {
+    for (g, (combo, summaries)) in groups.iter().enumerate() {
         let x0 = LEFT + g as f64 * group_w + GROUP_GAP / 2.0;
         for (i, &server) in servers.iter().enumerate() {
             let Some(s) = summaries.iter().find(|s| s.server == server) else {
@@ -159,19 +159,23 @@ fn panel(
                 base_y - y,
                 color(server),
                 server.name(),
-                escape(label),
+                combo,
                 short(v, v / 100.0),
                 x + BAR_W / 2.0 + 3.0,
                 y - 3.0,
                 short(v, v / 100.0),
             )?;
         }
+        // Two lines under each group: payload, then connections.
+        let center = x0 + servers.len() as f64 * BAR_W / 2.0;
         writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            x0 + servers.len() as f64 * BAR_W / 2.0,
-            base_y + 16.0,
-            escape(label)
+            "<text x=\"{center:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\
+             <text x=\"{center:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{} conns</text>",
+            base_y + 15.0,
+            combo.size_label(),
+            base_y + 28.0,
+            combo.conns,
         )?;
     }
     writeln!(
