@@ -87,6 +87,10 @@ mod aio_echo {
         announce: impl FnOnce(SocketAddr) -> io::Result<()>,
     ) -> io::Result<()> {
         let rt = aio::RuntimeBuilder::new().driver(driver).build()?;
+        if rt.driver() != driver {
+            let msg = format!("asked for the {driver:?} driver, got {:?}", rt.driver());
+            return Err(io::Error::other(msg));
+        }
         rt.block_on(async move {
             // NetConfig::default() already sets TCP_NODELAY on accepted
             // streams; set it again so every server visibly does the same.
