@@ -2,10 +2,10 @@
 //! per loop turn, and reaps completions.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
-use io_uring::types::{Fd, FsyncFlags, SubmitArgs, Timespec};
+use io_uring::types::{Fd, FsyncFlags, Timespec};
 use io_uring::{opcode, squeue, IoUring};
 
 use super::{Call, Completion, CURRENT_POS, INTERNAL_KEY};
@@ -20,6 +20,34 @@ const TIMEOUT_KEY: u64 = INTERNAL_KEY | 2;
 /// io_uring_enter(2) flags (from <linux/io_uring.h>).
 const ENTER_GETEVENTS: u32 = 1 << 0;
 const ENTER_EXT_ARG: u32 = 1 << 3;
+const ENTER_REGISTERED_RING: u32 = 1 << 4;
+/// io_uring_register(2) opcode registering the ring's own fd (5.18+).
+const REGISTER_RING_FDS: libc::c_uint = 20;
+const UNREGISTER_RING_FDS: libc::c_uint = 21;
+
+/// `struct io_uring_rsrc_update` from <linux/io_uring.h>.
+#[repr(C)]
+struct RsrcUpdate {
+    offset: u32,
+    resv: u32,
+    data: u64,
+}
+
+/// `struct io_uring_getevents_arg` from <linux/io_uring.h>.
+#[repr(C)]
+struct GeteventsArg {
+    sigmask: u64,
+    sigmask_sz: u32,
+    min_wait_usec: u32,
+    ts: u64,
+}
+
+/// `struct __kernel_timespec`.
+#[repr(C)]
+struct KernelTimespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
 
 pub(crate) struct Uring {
     ring: IoUring,
@@ -31,6 +59,11 @@ pub(crate) struct Uring {
     /// Set at shutdown: the eventfd read is no longer re-armed.
     closing: bool,
     ext_arg: bool,
+    /// What io_uring_enter is called with: the registered index of the ring
+    /// fd (saving the kernel an fd lookup per call) with
+    /// `ENTER_REGISTERED_RING`, or the plain fd with no flag.
+    enter_fd: libc::c_int,
+    enter_flags: u32,
     /// The timespec of the fallback TIMEOUT; the kernel copies it at submit.
     timeout_ts: Box<Timespec>,
 }
@@ -39,7 +72,13 @@ impl Uring {
     /// Wraps a ring that `detect` set up and proved working.
     pub(crate) fn new(ring: IoUring, eventfd: RawFd) -> Uring {
         let ext_arg = ring.params().is_feature_ext_arg();
+        let (enter_fd, enter_flags) = match register_ring_fd(ring.as_raw_fd()) {
+            Some(index) => (index, ENTER_REGISTERED_RING),
+            None => (ring.as_raw_fd(), 0),
+        };
         Uring {
+            enter_fd,
+            enter_flags,
             ring,
             eventfd,
             eventfd_buf: Box::new(0),
@@ -136,14 +175,17 @@ impl Uring {
                 None => self.raw_enter(to_submit, 0, ENTER_GETEVENTS, None),
                 Some(None) => self.raw_enter(to_submit, want, ENTER_GETEVENTS, None),
                 Some(Some(d)) if self.ext_arg => {
-                    let ts = Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos());
-                    let args = SubmitArgs::new().timespec(&ts);
-                    self.raw_enter(
-                        to_submit,
-                        want,
-                        ENTER_GETEVENTS | ENTER_EXT_ARG,
-                        Some(&args),
-                    )
+                    let ts = KernelTimespec {
+                        tv_sec: d.as_secs().min(i64::MAX as u64) as i64,
+                        tv_nsec: i64::from(d.subsec_nanos()),
+                    };
+                    let arg = GeteventsArg {
+                        sigmask: 0,
+                        sigmask_sz: 0,
+                        min_wait_usec: 0,
+                        ts: &ts as *const KernelTimespec as u64,
+                    };
+                    self.raw_enter(to_submit, want, ENTER_GETEVENTS | ENTER_EXT_ARG, Some(&arg))
                 }
                 Some(Some(d)) => {
                     *self.timeout_ts = Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos());
@@ -179,16 +221,33 @@ impl Uring {
         to_submit: u32,
         min_complete: u32,
         flags: u32,
-        args: Option<&SubmitArgs<'_, '_>>,
+        arg: Option<&GeteventsArg>,
     ) -> io::Result<usize> {
-        let submitter = self.ring.submitter();
-        // SAFETY: the arguments follow io_uring_enter(2): `args` is only
-        // passed with EXT_ARG and points to a live io_uring_getevents_arg.
-        unsafe {
-            match args {
-                Some(args) => submitter.enter(to_submit, min_complete, flags, Some(args)),
-                None => submitter.enter::<libc::sigset_t>(to_submit, min_complete, flags, None),
-            }
+        let (arg_ptr, arg_size) = match arg {
+            Some(a) => (
+                a as *const GeteventsArg as *const libc::c_void,
+                std::mem::size_of::<GeteventsArg>(),
+            ),
+            None => (std::ptr::null(), 0),
+        };
+        // SAFETY: io_uring_enter(2) with our ring (by registered index or
+        // fd); `arg` is only passed with EXT_ARG and points to a live
+        // io_uring_getevents_arg whose timespec outlives the call.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_enter,
+                self.enter_fd,
+                to_submit,
+                min_complete,
+                flags | self.enter_flags,
+                arg_ptr,
+                arg_size,
+            )
+        };
+        if ret < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(ret as usize)
         }
     }
 
@@ -225,11 +284,54 @@ impl Uring {
 
 impl Drop for Uring {
     fn drop(&mut self) {
+        if self.enter_flags & ENTER_REGISTERED_RING != 0 {
+            // The registration holds a reference to the ring file and takes
+            // one of the thread's 16 slots: give both back.
+            let mut update = RsrcUpdate {
+                offset: self.enter_fd as u32,
+                resv: 0,
+                data: 0,
+            };
+            // SAFETY: io_uring_register(2) reads one rsrc_update through a
+            // valid pointer. A failure only leaves the slot to thread exit.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_register,
+                    self.ring.as_raw_fd(),
+                    UNREGISTER_RING_FDS,
+                    &mut update as *mut RsrcUpdate,
+                    1,
+                )
+            };
+        }
         if self.eventfd_armed {
             // The kernel may still write into the buffer: leak it.
             std::mem::forget(std::mem::replace(&mut self.eventfd_buf, Box::new(0)));
         }
     }
+}
+
+/// Registers the ring's fd with the ring itself, so io_uring_enter can skip
+/// the fd table lookup. Returns the registered index, or `None` where the
+/// kernel does not support it (before 5.18): the plain fd is used then.
+fn register_ring_fd(ring_fd: RawFd) -> Option<libc::c_int> {
+    let mut update = RsrcUpdate {
+        offset: u32::MAX,
+        resv: 0,
+        data: ring_fd as u64,
+    };
+    // SAFETY: io_uring_register(2) reads and writes one rsrc_update through
+    // a valid pointer.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_io_uring_register,
+            ring_fd,
+            REGISTER_RING_FDS,
+            &mut update as *mut RsrcUpdate,
+            1,
+        )
+    };
+    (ret == 1).then_some(update.offset as libc::c_int)
 }
 
 /// Builds the SQE for a call. Building is safe; pushing is the unsafe step.
