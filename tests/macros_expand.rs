@@ -36,7 +36,7 @@ fn expected_drivers() -> Vec<Driver> {
 async fn test_body_runs_inside_a_runtime() -> io::Result<()> {
     let driver = Driver::current();
     assert!(
-        matches!(driver, Some(Driver::IoUring | Driver::Epoll)),
+        matches!(driver, Driver::IoUring | Driver::Epoll),
         "{driver:?}"
     );
     aio::time::sleep(Duration::from_millis(1)).await;
@@ -49,21 +49,18 @@ async fn test_body_runs_inside_a_runtime() -> io::Result<()> {
 
 #[aio::test(driver = "epoll")]
 async fn test_driver_epoll_runs_on_epoll() {
-    assert_eq!(Driver::current(), Some(Driver::Epoll));
+    assert_eq!(Driver::current(), Driver::Epoll);
 }
 
 #[aio::test(driver = "uring", entries = 8)]
 async fn test_driver_uring_runs_on_io_uring() {
     // Skipped (with a note on stderr) where io_uring cannot start.
-    assert_eq!(Driver::current(), Some(Driver::IoUring));
+    assert_eq!(Driver::current(), Driver::IoUring);
 }
 
 #[aio::test(driver = "auto")]
 async fn test_driver_auto_runs_once_on_a_real_backend() {
-    assert!(matches!(
-        Driver::current(),
-        Some(Driver::IoUring | Driver::Epoll)
-    ));
+    assert!(matches!(Driver::current(), Driver::IoUring | Driver::Epoll));
 }
 
 // The next two tests call an `#[aio::test]` function directly to look at
@@ -80,7 +77,7 @@ thread_local! {
 #[aio::test]
 #[ignore = "called by test_body_runs_once_per_available_driver"]
 async fn record_driver() {
-    let driver = Driver::current().expect("runs inside a runtime");
+    let driver = Driver::current();
     if CHECKING.get() {
         SEEN.with_borrow_mut(|seen| seen.push(driver));
     }
@@ -150,7 +147,7 @@ mod renamed {
 
 #[aio::test(crate = "renamed::rt", driver = "epoll")]
 async fn test_crate_option_names_a_reexport() {
-    assert_eq!(renamed::rt::Driver::current(), Some(Driver::Epoll));
+    assert_eq!(renamed::rt::Driver::current(), Driver::Epoll);
 }
 
 // ---- #[aio::main], called as a plain function ----
@@ -158,17 +155,22 @@ async fn test_crate_option_names_a_reexport() {
 /// A doc comment, `pub` and an extra attribute survive the expansion.
 #[aio::main(driver = "epoll", entries = 16)]
 #[must_use]
-pub async fn main_on_epoll() -> Option<Driver> {
+pub async fn main_on_epoll() -> Driver {
     aio::time::sleep(Duration::from_millis(1)).await;
     Driver::current()
 }
 
 #[test]
 fn main_runs_the_body_with_the_driver_option() {
-    assert_eq!(Driver::current(), None);
-    assert_eq!(main_on_epoll(), Some(Driver::Epoll));
+    assert!(!inside_a_runtime());
+    assert_eq!(main_on_epoll(), Driver::Epoll);
     // The runtime is gone once the function returns.
-    assert_eq!(Driver::current(), None);
+    assert!(!inside_a_runtime());
+}
+
+/// `Driver::current()` panics outside a runtime.
+fn inside_a_runtime() -> bool {
+    std::panic::catch_unwind(Driver::current).is_ok()
 }
 
 #[aio::main]

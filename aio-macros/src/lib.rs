@@ -50,8 +50,8 @@ use proc_macro::TokenStream;
 ///   be `()` or a `Result`: the first failing output is returned, or the
 ///   first core's if none failed; a panic on a core is re-raised after the
 ///   others finish.
-/// - `entries = N` (integer, at least 1): the io_uring ring size; the
-///   runtime's default when absent. The epoll backend ignores it.
+/// - `entries = N` (integer, at least 1): the io_uring ring size, as
+///   `aio::RuntimeBuilder::entries`; the runtime's default when absent.
 /// - `driver = "auto" | "uring" | "epoll"` (default `"auto"`): the backend,
 ///   as `aio::Driver::{Auto, IoUring, Epoll}`. `"auto"` picks io_uring when
 ///   it works and epoll otherwise, and honours `AIO_DRIVER=uring|epoll`.
