@@ -27,7 +27,7 @@
 //!     Cores::all().run(move |core| {
 //!         let config = config.clone();
 //!         async move {
-//!             let listener = TcpListener::bind_with("127.0.0.1:7000".parse().unwrap(), &config)?;
+//!             let listener = TcpListener::bind_with("127.0.0.1:7000", &config)?;
 //!             println!("{core} listening");
 //!             loop {
 //!                 let (mut stream, _) = listener.accept().await?;
@@ -78,7 +78,7 @@
 //!     Cores::all().run(move |_core| {
 //!         let (shutdown, config) = (shutdown.clone(), config.clone());
 //!         async move {
-//!             let listener = TcpListener::bind_with("127.0.0.1:7000".parse().unwrap(), &config)?;
+//!             let listener = TcpListener::bind_with("127.0.0.1:7000", &config)?;
 //!             while let Some(accepted) = shutdown.until(listener.accept()).await {
 //!                 let (stream, _) = accepted?;
 //!                 let guard = shutdown.track();
