@@ -9,7 +9,6 @@
 //! pinned to the stable toolchain the workspace builds with.
 
 #[test]
-#[ignore = "the .stderr files are generated once the runtime compiles"]
 fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/fail/*.rs");
