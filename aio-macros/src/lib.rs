@@ -91,7 +91,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// #[aio::test(driver = "epoll")]
 /// async fn only_on_epoll() -> std::io::Result<()> {
-///     assert_eq!(aio::Driver::current(), Some(aio::Driver::Epoll));
+///     assert_eq!(aio::Driver::current(), aio::Driver::Epoll);
 ///     Ok(())
 /// }
 /// ```
