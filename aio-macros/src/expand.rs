@@ -355,7 +355,10 @@ mod tests {
             ),
         );
         assert!(has(&out, "compile_error!"), "{out}");
-        assert!(out.starts_with("#[::core::prelude::v1::test]fnt()"), "{out}");
+        assert!(
+            out.starts_with("#[::core::prelude::v1::test]fnt()"),
+            "{out}"
+        );
         let attr = |tokens: TokenStream| -> syn::Attribute { syn::parse_quote!(#tokens) };
         assert!(is_test_attr(&attr(quote!(#[test]))));
         assert!(is_test_attr(&attr(quote!(#[::core::prelude::v1::test]))));

@@ -113,8 +113,7 @@ pub(crate) fn parse(kind: Kind, args: TokenStream) -> (Options, Option<syn::Erro
     })
     .parse2(args);
     if let Err(e) = parsed {
-        // Unreachable in practice (the closure consumes every token), but a
-        // parser error is still an error for the user, never a panic.
+        // Only if `parse_all` stopped early: syn reports the leftover tokens.
         parser.push(e);
     }
     (parser.options, parser.errors)
@@ -145,9 +144,11 @@ impl OptionParser {
             if input.is_empty() {
                 break;
             }
-            if input.parse::<Token![,]>().is_err() {
-                // `parse_one` only stops early at a comma or the end.
-                unreachable!("option parser stopped before a comma");
+            // `parse_one` and `skip_to_comma` stop only at a comma or the
+            // end, so this holds; were it ever not to, report, never panic.
+            if let Err(e) = input.parse::<Token![,]>() {
+                self.push(e);
+                return;
             }
         }
     }
@@ -528,6 +529,9 @@ mod tests {
         assert!(e.contains("`threads` needs a value"), "{e}");
         let e = error(Kind::Main, quote!(threads = 2 entries = 8));
         assert_eq!(e, "expected `,` before `entries`");
+        let (o, e) = parse(Kind::Main, quote!(, threads = 2));
+        assert!(e.is_some());
+        assert_eq!(o.threads, 2);
         let e = error(Kind::Main, quote!("threads" = 4));
         assert!(e.contains("expected `key = value`"), "{e}");
     }
