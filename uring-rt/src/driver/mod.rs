@@ -33,6 +33,8 @@ mod uring;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod soundness_tests;
 
 pub(crate) use call::{Call, CURRENT_POS};
 pub(crate) use detect::{available_drivers, env_override};
