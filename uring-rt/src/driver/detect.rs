@@ -157,7 +157,7 @@ fn prove(mut ring: IoUring) -> io::Result<IoUring> {
             ),
         ));
     }
-    let nop = io_uring::opcode::Nop::new().build().user_data(0x4e4f50);
+    let nop = super::uring::entry(super::Call::Nop).user_data(0x4e4f50);
     // SAFETY: a NOP carries no pointers.
     unsafe { ring.submission().push(&nop) }
         .map_err(|_| io::Error::other("io_uring SQ full at setup"))?;

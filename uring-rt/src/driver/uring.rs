@@ -335,7 +335,7 @@ fn register_ring_fd(ring_fd: RawFd) -> Option<libc::c_int> {
 }
 
 /// Builds the SQE for a call. Building is safe; pushing is the unsafe step.
-fn entry(call: Call) -> squeue::Entry {
+pub(crate) fn entry(call: Call) -> squeue::Entry {
     match call {
         Call::Nop => opcode::Nop::new().build(),
         Call::Read {

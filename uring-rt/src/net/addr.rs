@@ -14,10 +14,8 @@ pub(crate) struct RawAddr {
 impl Default for RawAddr {
     fn default() -> RawAddr {
         // SAFETY: sockaddr_storage is plain data; all-zero is valid.
-        RawAddr {
-            storage: unsafe { mem::zeroed() },
-            len: 0,
-        }
+        let storage = unsafe { mem::zeroed() };
+        RawAddr { storage, len: 0 }
     }
 }
 

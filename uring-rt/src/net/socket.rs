@@ -43,8 +43,9 @@ impl Socket {
         // SAFETY: plain syscall; the result is checked.
         let fd = cvt(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC | nonblock, 0) })?;
         // SAFETY: socket returned a fresh descriptor that we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         Ok(Socket {
-            fd: SharedFd::new(unsafe { OwnedFd::from_raw_fd(fd) }),
+            fd: SharedFd::new(fd),
         })
     }
 
@@ -75,15 +76,6 @@ impl Socket {
 
     pub(crate) fn raw(&self) -> RawFd {
         self.fd.raw()
-    }
-
-    /// Gives up the descriptor if no op holds it, e.g. for `into_std`.
-    pub(crate) fn into_owned(self) -> Result<OwnedFd, Socket> {
-        match self.fd.try_unwrap() {
-            // SAFETY: the descriptor was owned by the SharedFd, now by us.
-            Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
-            Err(fd) => Err(Socket { fd }),
-        }
     }
 
     pub(crate) fn set_opt<T: Copy>(
@@ -138,8 +130,10 @@ impl Socket {
     }
 
     pub(crate) fn local_raw(&self) -> io::Result<RawAddr> {
-        let mut raw = RawAddr::default();
-        raw.len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let mut raw = RawAddr {
+            len: mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t,
+            ..RawAddr::default()
+        };
         // SAFETY: the kernel writes at most `len` bytes into the storage.
         cvt(unsafe {
             libc::getsockname(
@@ -152,8 +146,10 @@ impl Socket {
     }
 
     pub(crate) fn peer_raw(&self) -> io::Result<RawAddr> {
-        let mut raw = RawAddr::default();
-        raw.len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let mut raw = RawAddr {
+            len: mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t,
+            ..RawAddr::default()
+        };
         // SAFETY: the kernel writes at most `len` bytes into the storage.
         cvt(unsafe {
             libc::getpeername(

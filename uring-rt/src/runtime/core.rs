@@ -179,7 +179,7 @@ impl Core {
         let queued: Vec<TaskRef> = self.run_queue.borrow_mut().drain(..).collect();
         drop(queued);
         self.driver.shutdown();
-        let timers = std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new());
+        let timers = std::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
     }
 }

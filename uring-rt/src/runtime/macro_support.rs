@@ -27,6 +27,10 @@ pub struct TestConfig {
 }
 
 /// What an async main or test may return: `()` or a `Result`.
+#[diagnostic::on_unimplemented(
+    message = "`#[aio::main]` must return `()` or a `Result`, not `{Self}`",
+    label = "this type is returned by the async main"
+)]
 pub trait MainOutput {
     /// Whether this output reports a failure.
     fn is_failure(&self) -> bool;
@@ -45,6 +49,10 @@ impl<T, E> MainOutput for Result<T, E> {
 }
 
 /// What an async test may return: `()` or `Result<(), E>`.
+#[diagnostic::on_unimplemented(
+    message = "`#[aio::test]` must return `()` or `Result<(), E>`, not `{Self}`",
+    label = "this type is returned by the async test"
+)]
 pub trait TestOutput: MainOutput {
     /// The output of a test skipped because its backend is missing.
     fn skipped() -> Self;

@@ -8,7 +8,7 @@
 mod builder;
 pub(crate) mod context;
 mod core;
-pub mod macro_support;
+pub(crate) mod macro_support;
 mod shared;
 
 pub use builder::RuntimeBuilder;

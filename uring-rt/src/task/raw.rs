@@ -215,16 +215,6 @@ impl TaskRef {
         inc_ref(self.header());
         TaskRef { ptr: self.ptr }
     }
-
-    /// Turns this reference into a `Waker` (the waker owns the count).
-    pub(crate) fn into_waker(self) -> Waker {
-        let raw = RawWaker::new(
-            ManuallyDrop::new(self).ptr.as_ptr() as *const (),
-            &WAKER_VTABLE,
-        );
-        // SAFETY: the waker takes over this reference's count.
-        unsafe { Waker::from_raw(raw) }
-    }
 }
 
 impl Drop for TaskRef {
@@ -260,10 +250,10 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
 }
 
 unsafe fn waker_wake(ptr: *const ()) {
-    // SAFETY: wake consumes the waker, whose reference moves into the TaskRef.
-    let task = TaskRef {
-        ptr: unsafe { NonNull::new_unchecked(ptr as *mut Header) },
-    };
+    // SAFETY: wake consumes the waker, whose reference moves into the
+    // TaskRef; a waker's data pointer is a live, non-null header.
+    let ptr = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
+    let task = TaskRef { ptr };
     crate::runtime::schedule(task);
 }
 
@@ -277,10 +267,10 @@ unsafe fn waker_wake_by_ref(ptr: *const ()) {
 }
 
 unsafe fn waker_drop(ptr: *const ()) {
-    // SAFETY: dropping the waker releases the reference it owned.
-    drop(TaskRef {
-        ptr: unsafe { NonNull::new_unchecked(ptr as *mut Header) },
-    });
+    // SAFETY: dropping the waker releases the reference it owned; its data
+    // pointer is a live, non-null header.
+    let ptr = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
+    drop(TaskRef { ptr });
 }
 
 // ---- typed functions ----------------------------------------------------------
@@ -301,7 +291,7 @@ fn vtable<F: Future + 'static>() -> &'static Vtable {
 
 /// # Safety
 /// `ptr` is the header of a live `TaskCell<F>`; owner thread only.
-unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> *mut Stage<F> {
+unsafe fn stage<F: Future>(ptr: NonNull<Header>) -> *mut Stage<F> {
     // SAFETY: the header is the first field of a repr(C) TaskCell<F>.
     let cell = unsafe { ptr.cast::<TaskCell<F>>().as_ref() };
     cell.stage.get()
