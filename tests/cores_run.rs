@@ -165,3 +165,53 @@ fn core_ids_order_by_position_and_display_both_numbers() {
     assert!(ids[0] < ids[1]);
     assert_eq!(ids[1].to_string(), format!("core 1 (cpu {})", ids[1].id()));
 }
+
+/// A runtime that cannot be built (an io_uring ring far too large) fails
+/// `run` before any core runs the future, naming the core and keeping the
+/// error's kind.
+#[test]
+fn a_runtime_that_cannot_start_fails_run_before_any_core_runs_the_future() {
+    let Some(cores) = two_cores() else { return };
+    let builder = aio::RuntimeBuilder::new()
+        .driver(aio::Driver::IoUring)
+        .entries(u32::MAX);
+    if builder.build().is_ok() {
+        eprintln!("note: skipping, this kernel accepts a ring of u32::MAX entries");
+        return;
+    }
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let err = cores
+        .runtime(builder)
+        .run(move |_| {
+            counter.fetch_add(1, SeqCst);
+            async {}
+        })
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("core 0") && msg.contains("building its runtime"),
+        "{msg}"
+    );
+    assert!(
+        std::error::Error::source(err.get_ref().unwrap()).is_some(),
+        "original error kept"
+    );
+    assert_eq!(
+        calls.load(SeqCst),
+        0,
+        "a core ran its future despite the failure"
+    );
+}
+
+#[test]
+fn cores_types_cross_threads_as_documented() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<aio::cores::Sender<String>>();
+    send::<aio::cores::Receiver<String>>();
+    send_sync::<aio::cores::Shutdown>();
+    send_sync::<aio::cores::InFlight>();
+    send_sync::<CoreId>();
+    send_sync::<Cores>();
+}

@@ -75,6 +75,19 @@ pub use sender::{SendFuture, Sender};
 /// # }
 /// ```
 ///
+/// Messages must be `Send`; core-local types are refused at compile time:
+///
+/// ```compile_fail
+/// let (tx, rx) = aio::cores::channel::<std::rc::Rc<u8>>(1);
+/// ```
+///
+/// There is one receiver; it cannot be cloned:
+///
+/// ```compile_fail
+/// let (tx, rx) = aio::cores::channel::<u8>(1);
+/// let rx2 = rx.clone();
+/// ```
+///
 /// # Panics
 /// If `capacity` is 0.
 #[track_caller]
