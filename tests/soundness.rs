@@ -913,13 +913,11 @@ fn epoll_fd_closed_outside_runtime_does_not_poison_its_number() {
     drop(a); // closed with no runtime current
     drop(peer);
     rt.block_on(async move {
-        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let (a, b) = UnixStream::pair().unwrap();
         // The lowest free numbers are reused.
         let reused = a.as_raw_fd() == old || b.as_raw_fd() == old;
         assert!(reused, "test setup: fd {old} not reused");
-        let (reader, writer) = if a.as_raw_fd() == old { (a, b) } else { (b, a) };
-        let mut reader = reader;
-        let mut writer = writer;
+        let (mut reader, mut writer) = if a.as_raw_fd() == old { (a, b) } else { (b, a) };
         let h = aio::spawn(async move {
             sleep(Duration::from_millis(20)).await;
             writer.write_all(b"y".to_vec()).await.0.unwrap();
