@@ -156,3 +156,35 @@ fn polling_outside_a_runtime_panics() {
     let mut s = pin!(sleep(ms(1)));
     let _ = s.as_mut().poll(&mut Context::from_waker(Waker::noop()));
 }
+
+/// CPU time this thread has used.
+fn thread_cpu_time() -> Duration {
+    // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable `rusage` for the call to fill.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    assert_eq!(rc, 0, "getrusage: {}", std::io::Error::last_os_error());
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+#[aio::test]
+async fn waiting_for_a_timer_does_not_spin() {
+    // The runtime sleeps in the kernel until the deadline: a 200 ms sleep
+    // costs next to no CPU on this (the runtime's) thread.
+    let before = thread_cpu_time();
+    sleep(ms(200)).await;
+    let used = thread_cpu_time() - before;
+    assert!(used < ms(50), "a 200 ms sleep used {used:?} of CPU");
+}
+
+#[test]
+fn timer_types_are_send_sync_unpin() {
+    fn check<T: Send + Sync + Unpin>() {}
+    check::<aio::time::Sleep>();
+    check::<aio::time::Interval>();
+    check::<aio::time::Elapsed>();
+    check::<aio::time::Timeout<std::future::Ready<()>>>();
+}
