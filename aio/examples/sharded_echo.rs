@@ -190,6 +190,17 @@ fn run(args: Args) -> io::Result<()> {
         .collect::<io::Result<Vec<_>>>()?;
     let elapsed = started.elapsed();
     print_table(&args, &reports, elapsed);
+    // A smoke run must fail loudly if the load did not go through.
+    let errors: u64 = reports.iter().map(|r| r.client_errors).sum();
+    let requests: u64 = reports.iter().map(|r| r.requests).sum();
+    if errors > 0 {
+        return Err(io::Error::other(format!(
+            "{errors} client connection(s) failed"
+        )));
+    }
+    if !args.server_only && args.conns > 0 && requests == 0 {
+        return Err(io::Error::other("no request completed"));
+    }
     Ok(())
 }
 
@@ -384,6 +395,8 @@ fn print_table(args: &Args, reports: &[CoreReport], elapsed: Duration) {
         "{:>5} {:>5} {:>10} {:>14} {:>14}",
         "all", "", accepted, served, requests
     );
+    println!("(served: bytes the core's server echoed / --size; client req: round trips");
+    println!(" completed by the core's clients)");
     println!();
     let driver = reports.first().map_or("?", |r| r.driver.as_str());
     if args.server_only {
