@@ -12,17 +12,16 @@
 //! (e.g. an io_uring limit hit on core 3) never leaves servers running on
 //! cores 0..3 that nobody will stop.
 
-use std::any::Any;
-use std::error::Error;
-use std::fmt;
 use std::future::Future;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread;
 
 use super::affinity::{allowed_cpus, pin_current_thread};
+use super::core_error::CoreError;
 use super::current::set_current;
+use super::gate::Gate;
 use super::CoreId;
 use crate::RuntimeBuilder;
 
@@ -256,153 +255,4 @@ where
         return Err(CoreExit::NotStarted);
     }
     Ok(rt.block_on(f(core)))
-}
-
-/// Holds every core thread after its set-up until the launcher knows that
-/// all of them are ready.
-#[derive(Default)]
-struct Gate {
-    state: Mutex<GateState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct GateState {
-    /// Threads that finished their set-up.
-    arrived: usize,
-    /// Some set-up failed.
-    failed: bool,
-    /// `Some(go)` once the launcher decided.
-    decision: Option<bool>,
-}
-
-impl Gate {
-    /// Called by a core thread after its set-up; blocks until the launcher
-    /// decides and returns whether to run the user's future.
-    fn arrive(&self, ok: bool) -> bool {
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        st.arrived += 1;
-        st.failed |= !ok;
-        self.changed.notify_all();
-        loop {
-            if let Some(go) = st.decision {
-                return go;
-            }
-            st = self
-                .changed
-                .wait(st)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-
-    /// Called by the launcher once `spawned` threads exist: waits for all
-    /// of them to arrive (every core thread arrives exactly once, even if
-    /// its set-up panics), then lets them go if everything succeeded.
-    fn open_when_ready(&self, spawned: usize, all_spawned: bool) {
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        while st.arrived < spawned {
-            st = self
-                .changed
-                .wait(st)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        st.decision = Some(all_spawned && !st.failed);
-        self.changed.notify_all();
-    }
-}
-
-/// A core that failed: which one, and why.
-#[derive(Debug)]
-struct CoreError {
-    core: CoreId,
-    what: Failure,
-}
-
-#[derive(Debug)]
-enum Failure {
-    /// A set-up step failed with this error.
-    Io(&'static str, io::Error),
-    /// The thread panicked with this message.
-    Panic(String),
-}
-
-impl CoreError {
-    fn io(core: CoreId, step: &'static str, e: io::Error) -> CoreError {
-        CoreError {
-            core,
-            what: Failure::Io(step, e),
-        }
-    }
-
-    fn panic(core: CoreId, payload: Box<dyn Any + Send>) -> CoreError {
-        let msg = if let Some(s) = payload.downcast_ref::<&str>() {
-            (*s).to_owned()
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "<panic payload is not a string>".to_owned()
-        };
-        CoreError {
-            core,
-            what: Failure::Panic(msg),
-        }
-    }
-
-    /// One `io::Error` for all failures, in core order: the first failure
-    /// is the source; the message lists them all.
-    fn into_io(mut failures: Vec<CoreError>) -> io::Error {
-        let first = failures.remove(0);
-        let kind = match &first.what {
-            Failure::Io(_, e) => e.kind(),
-            Failure::Panic(_) => io::ErrorKind::Other,
-        };
-        if failures.is_empty() {
-            return io::Error::new(kind, first);
-        }
-        let others: Vec<String> = failures.iter().map(ToString::to_string).collect();
-        io::Error::new(
-            kind,
-            Combined {
-                first,
-                others: others.join("; "),
-            },
-        )
-    }
-}
-
-impl fmt::Display for CoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.what {
-            Failure::Io(step, e) => write!(f, "{} failed {step}: {e}", self.core),
-            Failure::Panic(msg) => write!(f, "{} panicked: {msg}", self.core),
-        }
-    }
-}
-
-impl Error for CoreError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match &self.what {
-            Failure::Io(_, e) => Some(e),
-            Failure::Panic(_) => None,
-        }
-    }
-}
-
-/// Several cores failed; the first (in core order) is the source.
-#[derive(Debug)]
-struct Combined {
-    first: CoreError,
-    others: String,
-}
-
-impl fmt::Display for Combined {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}; also {}", self.first, self.others)
-    }
-}
-
-impl Error for Combined {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&self.first)
-    }
 }

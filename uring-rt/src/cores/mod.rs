@@ -101,8 +101,10 @@
 
 mod affinity;
 mod channel;
+mod core_error;
 mod core_id;
 mod current;
+mod gate;
 mod launcher;
 mod shutdown;
 mod signal;
