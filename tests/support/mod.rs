@@ -28,6 +28,9 @@ use aio::buf::{IoBuf, IoBufMut};
 pub enum Event {
     /// A `TrackedBuf` was dropped (its memory freed right after).
     BufDropped(u32),
+    /// A `TrackedBuf` was dropped with bytes written past what the runtime
+    /// reported (`set_init`): something wrote into it behind the op's back.
+    Scribbled(u32),
     /// A marker the test pushed itself (e.g. "the timeout returned").
     Mark(&'static str),
 }
@@ -41,6 +44,11 @@ pub fn new_log() -> Log {
 
 pub fn mark(log: &Log, what: &'static str) {
     log.borrow_mut().push(Event::Mark(what));
+}
+
+/// How many times `event` is in the log.
+pub fn occurrences(log: &Log, event: Event) -> usize {
+    log.borrow().iter().filter(|e| **e == event).count()
 }
 
 /// Position of `event` in the log, if it is there.
@@ -78,6 +86,9 @@ impl TrackedBuf {
 
 impl Drop for TrackedBuf {
     fn drop(&mut self) {
+        if self.mem[self.filled..].iter().any(|b| *b != 0) {
+            self.log.borrow_mut().push(Event::Scribbled(self.id));
+        }
         // Scribble over the memory before it is freed, so that a kernel
         // write landing after this point can't go unnoticed by a reader of
         // the same memory, and a kernel read sees garbage.
