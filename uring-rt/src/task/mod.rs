@@ -14,6 +14,9 @@ pub(crate) mod raw;
 mod spawn;
 mod yield_now;
 
+#[cfg(test)]
+mod soundness_tests;
+
 pub use blocking::spawn_blocking;
 pub(crate) use blocking::BlockingPool;
 pub use error::JoinError;
