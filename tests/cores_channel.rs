@@ -311,3 +311,39 @@ fn a_burst_of_sends_wakes_a_parked_receiver_once() {
     );
     assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
 }
+
+/// Dropping a pending `recv()` (e.g. a lost race) takes no message.
+#[test]
+fn a_dropped_recv_loses_nothing() {
+    let (tx, mut rx) = channel::<u32>(4);
+    let w = Arc::new(CountWaker::default());
+    let waker = Waker::from(Arc::clone(&w));
+    {
+        let mut recv = pin!(rx.recv());
+        assert!(recv
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+    }
+    tx.try_send(7).unwrap();
+    assert_eq!(rx.try_recv(), Ok(7));
+}
+
+/// A sender parked on a full channel is woken when the receiver goes away
+/// and gets its value back.
+#[test]
+fn a_parked_sender_is_woken_with_its_value_when_the_receiver_drops() {
+    let (tx, rx) = channel::<String>(1);
+    tx.try_send("first".into()).unwrap();
+    let w = Arc::new(CountWaker::default());
+    let waker = Waker::from(Arc::clone(&w));
+    let mut cx = Context::from_waker(&waker);
+    let mut send = pin!(tx.send("second".into()));
+    assert!(send.as_mut().poll(&mut cx).is_pending());
+    drop(rx);
+    assert_eq!(w.0.load(SeqCst), 1, "parked sender not woken");
+    match send.as_mut().poll(&mut cx) {
+        Poll::Ready(Err(e)) => assert_eq!(e.into_inner(), "second"),
+        other => panic!("expected the value back, got {other:?}"),
+    }
+}
