@@ -603,7 +603,7 @@ fn runtime_dropped_with_ops_in_flight() {
 /// takes the same `join_waker` and drops W1 a second time: double drop of a
 /// `Waker` (double free of its data), UB from safe code.
 #[test]
-#[ignore = "finding 2: set_join_waker drops the old waker in place; re-entrant shutdown double-drops it"]
+
 fn join_waker_replacement_reentering_runtime_drop() {
     thread_local! {
         static RT_A: RefCell<Option<Runtime>> = const { RefCell::new(None) };
@@ -677,7 +677,7 @@ fn join_waker_replacement_reentering_runtime_drop() {
 /// read parked in a thread-local) re-enters `drop_op` and panics with
 /// `already borrowed` (an abort if it happens during unwinding).
 #[test]
-#[ignore = "finding 3: drop_op/poll_op run a user waker's drop/clone while the driver RefCell is borrowed"]
+
 fn waker_drop_inside_drop_op_reenters_driver() {
     type Parked = Pin<Box<dyn Future<Output = ()>>>;
     thread_local! {
@@ -727,7 +727,7 @@ fn waker_drop_inside_drop_op_reenters_driver() {
 /// Finding 3b: same, through `poll_op`: re-polling an op with a new waker
 /// drops the stored one under the driver borrow.
 #[test]
-#[ignore = "finding 3: drop_op/poll_op run a user waker's drop/clone while the driver RefCell is borrowed"]
+
 fn waker_drop_inside_poll_op_reenters_driver() {
     type Parked = Pin<Box<dyn Future<Output = ()>>>;
     thread_local! {
@@ -777,7 +777,7 @@ fn waker_drop_inside_poll_op_reenters_driver() {
 /// of waking it. A `JoinHandle` awaited from another runtime (same thread)
 /// then never learns that its task was cancelled: the awaiting task hangs.
 #[test]
-#[ignore = "finding 4: shutdown drops the join waker instead of waking it (awaiter hangs)"]
+
 fn join_handle_awaiter_woken_when_owner_runtime_drops() {
     let a = Runtime::new().unwrap();
     let h = a.block_on(async { aio::spawn(std::future::pending::<u8>()) });
@@ -800,7 +800,7 @@ fn join_handle_awaiter_woken_when_owner_runtime_drops() {
 /// outside any runtime context, so its own `Drop` cannot reach the runtime
 /// (here `aio::spawn` panics inside `Runtime::drop`).
 #[test]
-#[ignore = "finding 5: tasks spawned during driver shutdown are dropped outside the runtime context"]
+
 fn task_spawned_during_driver_shutdown_is_cancelled_in_context() {
     struct SpawnOnDrop {
         buf: Vec<u8>,
@@ -892,7 +892,7 @@ fn idle_runtime_does_not_spin() {
 /// The next socket with the same number then inherits `registered = true`
 /// and is never added to the epoll set: its reads wait forever.
 #[test]
-#[ignore = "finding 6: epoll fd table keeps a closed fd's registration when it closes outside the runtime"]
+
 fn epoll_fd_closed_outside_runtime_does_not_poison_its_number() {
     let rt = RuntimeBuilder::new().driver(Driver::Epoll).build().unwrap();
     // Register a socket with the epoll set (a read that has to wait), then
@@ -937,7 +937,7 @@ fn epoll_fd_closed_outside_runtime_does_not_poison_its_number() {
 /// a timer (an inline-polling combinator, say) panics with
 /// `already borrowed` out of `block_on`.
 #[test]
-#[ignore = "finding 7: Timers::fire wakes user wakers while the timers RefCell is borrowed"]
+
 fn waker_woken_by_timer_fire_can_use_timers() {
     struct PollsASleep;
     impl Wake for PollsASleep {
@@ -966,7 +966,7 @@ fn waker_woken_by_timer_fire_can_use_timers() {
 /// the caught panic then never polls those tasks again: their ops are
 /// `Completed` with nobody told.
 #[test]
-#[ignore = "finding 8: a panicking wake in dispatch loses the other wakers (tasks hang)"]
+
 fn panicking_wake_in_dispatch_loses_no_wakeups() {
     struct PanicsOnWake;
     impl Wake for PanicsOnWake {

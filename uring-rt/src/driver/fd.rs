@@ -21,10 +21,13 @@ struct Inner {
 
 impl SharedFd {
     pub(crate) fn new(fd: OwnedFd) -> SharedFd {
+        let fd = fd.into_raw_fd();
+        // A new descriptor may reuse the number of one closed where no
+        // runtime could be told (outside any runtime, or on another one):
+        // clear whatever the backend remembers about that number.
+        crate::runtime::context::try_with_core(|core| core.driver().forget_fd(fd));
         SharedFd {
-            inner: Rc::new(Inner {
-                fd: fd.into_raw_fd(),
-            }),
+            inner: Rc::new(Inner { fd }),
         }
     }
 

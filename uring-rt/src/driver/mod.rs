@@ -32,9 +32,9 @@ mod syscall;
 mod uring;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod soundness_tests;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use call::{Call, CURRENT_POS};
 pub(crate) use detect::{available_drivers, env_override};
@@ -44,6 +44,7 @@ pub(crate) use op::{Op, OpCode};
 use std::cell::RefCell;
 use std::io;
 use std::os::fd::RawFd;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -88,6 +89,36 @@ struct Inner {
 struct Slot {
     gen: u32,
     state: Lifecycle,
+}
+
+impl Inner {
+    /// The slot of a live op.
+    fn slot(&mut self, key: u64) -> &mut Slot {
+        match self.slots.get_mut(key as u32 as usize) {
+            Some(slot) if slot.gen == (key >> 32) as u32 => slot,
+            _ => unreachable!("an op's slot vanished while its future was alive"),
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.shut_down {
+            return;
+        }
+        // The driver is going away without a shutdown (a panic cut it
+        // short): the kernel may still own any op that has not completed.
+        // Leak those rather than free them under it.
+        for (_, slot) in self.slots.iter_mut() {
+            if let Lifecycle::Ignored(_) = slot.state {
+                if let Lifecycle::Ignored(op) =
+                    std::mem::replace(&mut slot.state, Lifecycle::Pending(None))
+                {
+                    std::mem::forget(op);
+                }
+            }
+        }
+    }
 }
 
 enum Lifecycle {
@@ -205,27 +236,30 @@ impl IoDriver {
 
     /// Polls the op under `key`: its result once complete (freeing the slot).
     pub(crate) fn poll_op(&self, key: u64, cx: &mut Context<'_>) -> Poll<(i32, u32)> {
-        let mut inner = self.inner.borrow_mut();
-        let index = key as u32 as usize;
-        let slot = match inner.slots.get_mut(index) {
-            Some(slot) if slot.gen == (key >> 32) as u32 => slot,
-            _ => unreachable!("an op's slot vanished while its future was alive"),
-        };
-        match &mut slot.state {
-            Lifecycle::Completed(res, flags) => {
-                let done = (*res, *flags);
-                inner.slots.remove(index);
-                Poll::Ready(done)
-            }
-            Lifecycle::Pending(waker) => {
-                match waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *waker = Some(cx.waker().clone()),
+        {
+            let mut inner = self.inner.borrow_mut();
+            let index = key as u32 as usize;
+            match &inner.slot(key).state {
+                Lifecycle::Completed(res, flags) => {
+                    let done = (*res, *flags);
+                    inner.slots.remove(index);
+                    return Poll::Ready(done);
                 }
-                Poll::Pending
+                Lifecycle::Pending(Some(w)) if w.will_wake(cx.waker()) => return Poll::Pending,
+                Lifecycle::Pending(_) => {}
+                Lifecycle::Ignored(_) => unreachable!("a live op's slot was marked ignored"),
             }
-            Lifecycle::Ignored(_) => unreachable!("a live op's slot was marked ignored"),
         }
+        // Clone the new waker and drop the old one with the driver
+        // unborrowed: both may run user code that re-enters the driver.
+        let new = cx.waker().clone();
+        let old = match &mut self.inner.borrow_mut().slot(key).state {
+            Lifecycle::Pending(waker) => waker.replace(new),
+            // Only `dispatch` completes ops, and nothing above can reach it.
+            _ => unreachable!("an op's state changed while its future was polled"),
+        };
+        drop(old);
+        Poll::Pending
     }
 
     /// The future of the op under `key` was dropped before returning.
@@ -233,10 +267,8 @@ impl IoDriver {
         let mut guard = self.inner.borrow_mut();
         let inner = &mut *guard;
         let index = key as u32 as usize;
-        let state = match inner.slots.get_mut(index) {
-            Some(slot) if slot.gen == (key >> 32) as u32 => &mut slot.state,
-            _ => unreachable!("an op's slot vanished while its future was alive"),
-        };
+        let shut_down = inner.shut_down;
+        let state = &mut inner.slot(key).state;
         match state {
             Lifecycle::Completed(res, flags) => {
                 let (res, flags) = (*res, *flags);
@@ -245,14 +277,17 @@ impl IoDriver {
                 // Release what the completed op produced (an fd, the buffer).
                 drop(data.complete(op::cqe_result(res), flags));
             }
-            Lifecycle::Pending(_) if inner.shut_down => {
+            Lifecycle::Pending(_) if shut_down => {
                 // The kernel may still own this op's memory and nobody is
                 // left to wait for it: leak it rather than free it.
                 std::mem::forget(data);
             }
             Lifecycle::Pending(_) => {
-                *state = Lifecycle::Ignored(Box::new(data));
+                let old = std::mem::replace(state, Lifecycle::Ignored(Box::new(data)));
                 inner.backend.cancel(key, &mut inner.completions);
+                drop(guard);
+                // The old waker's drop may run user code: not under the borrow.
+                drop(old);
             }
             Lifecycle::Ignored(_) => unreachable!("an op was dropped twice"),
         }
@@ -305,12 +340,23 @@ impl IoDriver {
             }
         }
         drop(inner);
+        // User wakers and buffer destructors run here; one that panics must
+        // not cost the others their wake-up or their completion, so finish
+        // the round and re-raise the first panic after.
+        let mut panic = None;
         for w in wakers.drain(..) {
-            w.wake();
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| w.wake())) {
+                panic.get_or_insert(p);
+            }
         }
         self.inner.borrow_mut().wakers = wakers;
         for (op, res, flags) in orphans {
-            op.complete(res, flags);
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| op.complete(res, flags))) {
+                panic.get_or_insert(p);
+            }
+        }
+        if let Some(p) = panic {
+            resume_unwind(p);
         }
     }
 
@@ -332,6 +378,7 @@ impl IoDriver {
             inner.backend.shutdown(&mut inner.completions);
         }
         let deadline = Instant::now() + SHUTDOWN_GRACE;
+        let mut panic = None;
         loop {
             let in_flight = {
                 let inner = self.inner.borrow();
@@ -346,8 +393,14 @@ impl IoDriver {
                 break;
             }
             let wait = (deadline - now).min(Duration::from_millis(10));
-            if self.turn(Some(wait)).is_err() {
-                break;
+            match catch_unwind(AssertUnwindSafe(|| self.turn(Some(wait)))) {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                // A buffer's destructor panicked: keep draining, re-raise
+                // once the kernel is done with everything.
+                Err(p) => {
+                    panic.get_or_insert(p);
+                }
             }
         }
         let mut inner = self.inner.borrow_mut();
@@ -365,6 +418,9 @@ impl IoDriver {
         let backend = std::mem::replace(&mut inner.backend, Backend::Closed);
         drop(inner);
         drop(backend);
+        if let Some(p) = panic {
+            resume_unwind(p);
+        }
     }
 
     /// A socket or file descriptor is about to be closed: the epoll backend

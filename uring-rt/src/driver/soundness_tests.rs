@@ -89,7 +89,7 @@ impl Drop for PanicOnLastDrop {
 /// freed while the kernel still has the read armed: the kernel may write
 /// into freed memory. The runtime's documented policy is to leak it.
 #[test]
-#[ignore = "finding 1: a panic in Runtime::drop frees in-flight op data (IoDriver has no Drop guard)"]
+
 fn panicking_shutdown_never_frees_in_flight_op_data() {
     let Ok(rt) = RuntimeBuilder::new().driver(Driver::IoUring).build() else {
         return;

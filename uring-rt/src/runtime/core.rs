@@ -1,11 +1,13 @@
 //! The per-runtime state: run queue, task registry, timers and driver.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
@@ -29,6 +31,9 @@ pub(crate) struct Core {
     /// Every task not yet complete, so shutdown can drop their futures.
     registry: RefCell<Slab<TaskRef>>,
     timers: RefCell<Timers>,
+    /// Wakers of fired timers, woken after the timers are unborrowed; kept
+    /// to reuse its memory.
+    fired: Cell<Vec<Waker>>,
 }
 
 impl Core {
@@ -41,6 +46,7 @@ impl Core {
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             registry: RefCell::new(Slab::with_capacity(256)),
             timers: RefCell::new(Timers::new()),
+            fired: Cell::new(Vec::new()),
         })
     }
 
@@ -131,21 +137,29 @@ impl Core {
     /// timer at most) only if nothing is ready (`busy` false).
     pub(crate) fn park(&self, busy: bool) -> io::Result<()> {
         let mut timeout = None;
+        let mut fired = self.fired.take();
         {
             let mut timers = self.timers.borrow_mut();
             if let Some(deadline) = timers.next_deadline() {
                 let now = Instant::now();
-                // A fired timer may wake the root future, which is not in
-                // the run queue: don't sleep after firing any.
-                if deadline <= now && timers.fire(now) > 0 {
-                    timeout = Some(Duration::ZERO);
-                } else {
-                    timeout = timers
-                        .next_deadline()
-                        .map(|d| d.saturating_duration_since(now));
+                if deadline <= now {
+                    timers.expire(now, &mut fired);
                 }
+                timeout = timers
+                    .next_deadline()
+                    .map(|d| d.saturating_duration_since(now));
             }
         }
+        // A fired timer may wake the root future, which is not in the run
+        // queue: don't sleep after firing any. Wake with the timers
+        // unborrowed, since a waker may be user code that polls a timer.
+        if !fired.is_empty() {
+            timeout = Some(Duration::ZERO);
+            for waker in fired.drain(..) {
+                waker.wake();
+            }
+        }
+        self.fired.set(fired);
         if busy || !self.run_queue.borrow().is_empty() {
             timeout = Some(Duration::ZERO);
         }
@@ -153,33 +167,64 @@ impl Core {
     }
 
     /// Drops every task's future, then shuts the driver down (cancelling and
-    /// draining in-flight operations).
+    /// draining in-flight operations), then drops whatever that spawned.
+    /// User code runs throughout (futures' and buffers' destructors,
+    /// wakers); a panic in it is re-raised only once the driver is shut
+    /// down, so the kernel never writes into memory that unwinding freed.
     pub(crate) fn shutdown(&self) {
         self.shared.close();
+        let mut panic = catch_unwind(AssertUnwindSafe(|| self.cancel_tasks())).err();
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.driver.shutdown())) {
+            panic.get_or_insert(p);
+        }
+        // Buffers dropped during the driver's shutdown may have spawned.
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.cancel_tasks())) {
+            panic.get_or_insert(p);
+        }
+        let timers = std::mem::take(&mut *self.timers.borrow_mut());
+        drop(timers);
+        if let Some(p) = panic {
+            resume_unwind(p);
+        }
+    }
+
+    /// Cancels every registered task (and those their destructors spawn)
+    /// and clears the run queue. Finishes the whole round even if some
+    /// destructor panics, re-raising the first panic at the end.
+    fn cancel_tasks(&self) {
+        let mut panic = None;
         loop {
-            // Dropping futures may spawn or complete other tasks; repeat
-            // until the registry stays empty.
             let tasks: Vec<TaskRef> = self.registry.borrow_mut().drain().collect();
             if tasks.is_empty() {
                 break;
             }
             for task in tasks {
-                let state = task.state();
-                if state & COMPLETE != 0 {
-                    continue;
-                }
-                task.cancel();
-                task.set_state(task.state() | COMPLETE);
-                drop(task.take_join_waker());
-                if state & JOIN_INTEREST == 0 {
-                    task.drop_stage();
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| Core::cancel_task(&task))) {
+                    panic.get_or_insert(p);
                 }
             }
         }
         let queued: Vec<TaskRef> = self.run_queue.borrow_mut().drain(..).collect();
         drop(queued);
-        self.driver.shutdown();
-        let timers = std::mem::take(&mut *self.timers.borrow_mut());
-        drop(timers);
+        if let Some(p) = panic {
+            resume_unwind(p);
+        }
+    }
+
+    fn cancel_task(task: &TaskRef) {
+        let state = task.state();
+        if state & COMPLETE != 0 {
+            return;
+        }
+        task.cancel();
+        task.set_state(task.state() | COMPLETE);
+        if state & JOIN_INTEREST == 0 {
+            task.drop_stage();
+        }
+        // Whoever awaits the handle (perhaps from another runtime) learns
+        // the task was cancelled.
+        if let Some(waker) = task.take_join_waker() {
+            waker.wake();
+        }
     }
 }

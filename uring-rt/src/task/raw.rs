@@ -185,12 +185,18 @@ impl TaskRef {
 
     /// Registers the waker to wake on completion. Owner thread only.
     pub(crate) fn set_join_waker(&self, waker: &Waker) {
-        // SAFETY: as for take_join_waker.
-        let slot = unsafe { &mut *self.header().join_waker.get() };
-        match slot {
-            Some(w) if w.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
+        // SAFETY: as for take_join_waker; the shared borrow ends before any
+        // user code (the clone, the old waker's drop) runs.
+        if let Some(w) = unsafe { &*self.header().join_waker.get() } {
+            if w.will_wake(waker) {
+                return;
+            }
         }
+        let new = waker.clone();
+        // SAFETY: as above; the exclusive borrow lasts only for the swap, so
+        // a re-entrant access from the old waker's drop sees a valid slot.
+        let old = unsafe { (*self.header().join_waker.get()).replace(new) };
+        drop(old);
     }
 
     /// Moves the output out of a complete task.
@@ -344,7 +350,11 @@ unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) 
     // SAFETY: the stage is ours for the duration (owner thread, no borrow live).
     let drop_panic = unsafe { replace_stage(stage, Stage::Consumed) };
     let result = match (result, drop_panic) {
-        (Ok(_), Some(p)) => Err(JoinError::panic(p)),
+        (Ok(out), Some(p)) => {
+            // The output's own destructor may panic too; contain it.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(out)));
+            Err(JoinError::panic(p))
+        }
         (r, _) => r,
     };
     // SAFETY: as above; the stage is Consumed, writing over it drops nothing.

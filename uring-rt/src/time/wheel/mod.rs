@@ -94,8 +94,6 @@ pub(crate) struct Timers {
     next_seq: u64,
     /// Reused by `expire`: the timers found due, before sorting.
     due: Vec<(u64, u64, u32)>,
-    /// Reused by `fire`: the wakers to wake.
-    wakers: Vec<Waker>,
 }
 
 impl std::fmt::Debug for Timers {
@@ -133,7 +131,6 @@ impl Timers {
             len: 0,
             next_seq: 0,
             due: Vec::new(),
-            wakers: Vec::new(),
         }
     }
 
@@ -242,16 +239,15 @@ impl Timers {
     /// Wakes, in deadline order (ties in arming order), every timer whose
     /// deadline is `<= now`, and frees their entries. Returns how many.
     ///
-    /// The wakers run while `self` is borrowed, so they must not reach back
-    /// into the timers (runtime wakers only queue the task). A caller that
-    /// cannot promise that uses [`expire`](Self::expire) and wakes afterwards.
+    /// Test helper: the runtime uses [`expire`](Self::expire) and wakes
+    /// with the timers unborrowed, since a waker may reach back into them.
+    #[cfg(test)]
     pub(crate) fn fire(&mut self, now: Instant) -> usize {
-        let mut wakers = std::mem::take(&mut self.wakers);
+        let mut wakers = Vec::new();
         let fired = self.expire(now, &mut wakers);
-        for waker in wakers.drain(..) {
+        for waker in wakers {
             waker.wake();
         }
-        self.wakers = wakers;
         fired
     }
 
