@@ -273,13 +273,29 @@ async fn accept_dropped_mid_flight_loses_no_queued_connection() {
 
 /// The same without the pause: the cancelled accept, the new accept and
 /// the client's connect reach the kernel in one batch.
-#[aio::test]
-#[ignore = "bug: on io_uring a connection arriving right after an accept was cancelled wakes only the \
-            cancelled accept (EPOLLEXCLUSIVE poll not yet removed); the new accept sleeps until the next connection"]
-async fn accept_right_after_a_cancelled_accept_sees_a_connection_arriving_at_once() {
+async fn accept_right_after_a_cancelled_accept() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     cancel_accepts(&listener, 1).await;
     connect_and_accept(&listener).await;
+}
+
+#[aio::test(driver = "epoll")]
+async fn accept_right_after_a_cancelled_accept_sees_a_connection_arriving_at_once() {
+    accept_right_after_a_cancelled_accept().await;
+}
+
+/// On io_uring the new accept is never woken (the connection stays queued
+/// until another connection wakes it): the cancelled accept's poll entry,
+/// exclusive (EPOLLEXCLUSIVE) for accept, is only marked cancelled by the
+/// ASYNC_CANCEL and removed from the listener's wait queue by task work,
+/// which under DEFER_TASKRUN runs at the end of the io_uring_enter; the
+/// connect, completed during the same enter's submission, wakes that dying
+/// entry instead of the new accept behind it.
+#[aio::test(driver = "uring")]
+#[ignore = "bug: io_uring accept armed in the same submission batch as the ASYNC_CANCEL of an earlier accept misses \
+            a connection arriving in that batch (the wakeup goes to the cancelled accept); see the doc comment"]
+async fn accept_right_after_a_cancelled_accept_sees_a_connection_arriving_at_once_uring() {
+    accept_right_after_a_cancelled_accept().await;
 }
 
 #[aio::test]
