@@ -24,9 +24,17 @@ fn assert_fds(before: usize, what: &str, listing_before: &[(i32, String)]) {
     let now = fd_count();
     if now != before {
         let after = fd_listing();
-        let extra: Vec<_> = after.iter().filter(|e| !listing_before.contains(e)).collect();
-        let gone: Vec<_> = listing_before.iter().filter(|e| !after.contains(e)).collect();
-        panic!("{what}: {before} descriptors before, {now} after\n  new: {extra:?}\n  gone: {gone:?}");
+        let extra: Vec<_> = after
+            .iter()
+            .filter(|e| !listing_before.contains(e))
+            .collect();
+        let gone: Vec<_> = listing_before
+            .iter()
+            .filter(|e| !after.contains(e))
+            .collect();
+        panic!(
+            "{what}: {before} descriptors before, {now} after\n  new: {extra:?}\n  gone: {gone:?}"
+        );
     }
 }
 
@@ -62,7 +70,11 @@ where
             settle(before, &format!("{what} ({driver:?})"), &listing).await;
         });
         drop(rt);
-        assert_fds(outer, &format!("{what} ({driver:?}), after the runtime dropped"), &outer_listing);
+        assert_fds(
+            outer,
+            &format!("{what} ({driver:?}), after the runtime dropped"),
+            &outer_listing,
+        );
     }
 }
 
@@ -83,7 +95,10 @@ fn abort_of_tasks_parked_in_read_releases_their_sockets() {
             t.abort();
         }
         for t in tasks {
-            assert!(within(LIMIT, "aborted reader", t).await.unwrap_err().is_cancelled());
+            assert!(within(LIMIT, "aborted reader", t)
+                .await
+                .unwrap_err()
+                .is_cancelled());
         }
     });
 }
@@ -104,7 +119,10 @@ fn abort_of_tasks_parked_in_accept_releases_their_listeners() {
             t.abort();
         }
         for t in tasks {
-            assert!(within(LIMIT, "aborted acceptor", t).await.unwrap_err().is_cancelled());
+            assert!(within(LIMIT, "aborted acceptor", t)
+                .await
+                .unwrap_err()
+                .is_cancelled());
         }
     });
 }
@@ -130,7 +148,10 @@ fn abort_of_tasks_parked_in_sleep_releases_the_sockets_they_hold() {
             t.abort();
         }
         for t in tasks {
-            assert!(within(LIMIT, "aborted sleeper", t).await.unwrap_err().is_cancelled());
+            assert!(within(LIMIT, "aborted sleeper", t)
+                .await
+                .unwrap_err()
+                .is_cancelled());
         }
     });
 }
@@ -140,7 +161,8 @@ fn abort_of_tasks_parked_in_connect_releases_their_sockets() {
     check("abort in connect", || async {
         // A listener that never accepts, with the smallest backlog: once it
         // is full the kernel drops further SYNs and connects stay pending.
-        let listener = TcpListener::bind_with("127.0.0.1:0", &NetConfig::default().backlog(1)).unwrap();
+        let listener =
+            TcpListener::bind_with("127.0.0.1:0", &NetConfig::default().backlog(1)).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut tasks = Vec::new();
         for _ in 0..8 {
@@ -156,7 +178,10 @@ fn abort_of_tasks_parked_in_connect_releases_their_sockets() {
             t.abort();
         }
         for t in tasks {
-            assert!(within(LIMIT, "aborted connector", t).await.unwrap_err().is_cancelled());
+            assert!(within(LIMIT, "aborted connector", t)
+                .await
+                .unwrap_err()
+                .is_cancelled());
         }
         drop(listener);
     });
@@ -179,7 +204,9 @@ fn cancelled_accepts_racing_connections_leak_nothing() {
             // Sometimes the accept wins, sometimes the timeout does (and a
             // connection the kernel accepted just before the cancellation
             // is closed).
-            if let Ok(Ok((s, _))) = timeout(Duration::from_micros(50 * (i % 5)), listener.accept()).await {
+            if let Ok(Ok((s, _))) =
+                timeout(Duration::from_micros(50 * (i % 5)), listener.accept()).await
+            {
                 accepted.push(s);
             }
             clients.push(within(LIMIT, "connect", client).await.unwrap());
@@ -277,8 +304,16 @@ fn dropping_a_runtime_with_pending_ops_releases_every_descriptor() {
         });
         let start = Instant::now();
         drop(rt);
-        assert!(start.elapsed() < Duration::from_secs(1), "{driver:?}: drop took {:?}", start.elapsed());
-        assert_fds(before, &format!("runtime dropped with pending ops ({driver:?})"), &listing);
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{driver:?}: drop took {:?}",
+            start.elapsed()
+        );
+        assert_fds(
+            before,
+            &format!("runtime dropped with pending ops ({driver:?})"),
+            &listing,
+        );
     }
 }
 
@@ -311,6 +346,10 @@ fn a_panic_out_of_block_on_with_ops_in_flight_releases_every_descriptor() {
         }));
         assert!(res.is_err());
         drop(rt);
-        assert_fds(before, &format!("panic out of block_on ({driver:?})"), &listing);
+        assert_fds(
+            before,
+            &format!("panic out of block_on ({driver:?})"),
+            &listing,
+        );
     }
 }

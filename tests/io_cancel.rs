@@ -21,7 +21,8 @@ use aio::io::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRent, AsyncWriteRentExt
 use aio::net::{TcpListener, TcpStream, UnixStream};
 use aio::time::{sleep, timeout};
 use support::{
-    mark, new_log, occurrences, on_uring, pattern, poll_once, position, wait_until, within, Event, Log, TrackedBuf,
+    mark, new_log, occurrences, on_uring, pattern, poll_once, position, wait_until, within, Event,
+    Log, TrackedBuf,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -34,8 +35,17 @@ fn ms(n: u64) -> Duration {
 /// behind the runtime's back.
 fn assert_each_freed_once(log: &Log, ids: impl IntoIterator<Item = u32>) {
     for id in ids {
-        assert_eq!(occurrences(log, Event::BufDropped(id)), 1, "buffer {id} dropped exactly once; log: {:?}", log.borrow());
-        assert_eq!(occurrences(log, Event::Scribbled(id)), 0, "buffer {id} was written after its op ended");
+        assert_eq!(
+            occurrences(log, Event::BufDropped(id)),
+            1,
+            "buffer {id} dropped exactly once; log: {:?}",
+            log.borrow()
+        );
+        assert_eq!(
+            occurrences(log, Event::Scribbled(id)),
+            0,
+            "buffer {id} was written after its op ended"
+        );
     }
 }
 
@@ -74,15 +84,27 @@ where
     let marked = position(&log, Event::Mark("timeout returned")).unwrap();
     let dropped = position(&log, Event::BufDropped(1)).unwrap();
     if on_uring() {
-        assert!(marked < dropped, "freed before the cancellation completed: {:?}", log.borrow());
+        assert!(
+            marked < dropped,
+            "freed before the cancellation completed: {:?}",
+            log.borrow()
+        );
     }
     assert_each_freed_once(&log, [1]);
 
     // The runtime keeps serving, and the later write went to the next read,
     // not into the cancelled read's (freed) buffer.
-    let (res, got) = within(LIMIT, "read after cancel", reader.read_exact(Vec::with_capacity(msg.len()))).await;
+    let (res, got) = within(
+        LIMIT,
+        "read after cancel",
+        reader.read_exact(Vec::with_capacity(msg.len())),
+    )
+    .await;
     res.unwrap();
-    assert_eq!(got, msg, "the peer's later write is read whole by the next read");
+    assert_eq!(
+        got, msg,
+        "the peer's later write is read whole by the next read"
+    );
 }
 
 #[aio::test]
@@ -111,11 +133,14 @@ async fn many_dropped_reads_each_free_their_buffer_once() {
         pairs.push(UnixStream::pair().unwrap());
     }
     {
-        let reads = pairs.iter_mut().enumerate().map(|(i, (a, _))| a.read(TrackedBuf::empty(&log, i as u32, 512)));
+        let reads = pairs
+            .iter_mut()
+            .enumerate()
+            .map(|(i, (a, _))| a.read(TrackedBuf::empty(&log, i as u32, 512)));
         let all: Vec<_> = reads.map(Box::pin).collect();
         let res = timeout(ms(20), async move {
             for r in all {
-                r.await;
+                let _ = r.await;
             }
         })
         .await;
@@ -124,7 +149,11 @@ async fn many_dropped_reads_each_free_their_buffer_once() {
     if on_uring() {
         // (Only the first read was polled by the sequential await above;
         // the others were never submitted, so they may go at once.)
-        assert_eq!(position(&log, Event::BufDropped(0)), None, "first (in-flight) buffer freed synchronously");
+        assert_eq!(
+            position(&log, Event::BufDropped(0)),
+            None,
+            "first (in-flight) buffer freed synchronously"
+        );
     }
     for (_, b) in pairs.iter_mut() {
         let (res, _) = b.write_all(b"x".to_vec()).await;
@@ -167,7 +196,11 @@ async fn read_completed_then_dropped_frees_the_buffer_at_the_drop() {
     res.unwrap();
     let (res, got) = within(LIMIT, "read after drop", a.read(Vec::with_capacity(64))).await;
     res.unwrap();
-    assert!(got.ends_with(b"next"), "got {:?}", String::from_utf8_lossy(&got));
+    assert!(
+        got.ends_with(b"next"),
+        "got {:?}",
+        String::from_utf8_lossy(&got)
+    );
 }
 
 #[aio::test]
@@ -218,8 +251,15 @@ async fn write_dropped_mid_flight_sends_only_whole_reported_bytes() {
             break;
         }
     }
-    assert_eq!(got.len(), written, "the peer got exactly the reported bytes");
-    assert!(got == stream[..written], "the bytes on the wire are the ones written, in order");
+    assert_eq!(
+        got.len(),
+        written,
+        "the peer got exactly the reported bytes"
+    );
+    assert!(
+        got == stream[..written],
+        "the bytes on the wire are the ones written, in order"
+    );
 }
 
 #[aio::test]
@@ -237,7 +277,10 @@ async fn closing_a_socket_with_a_cancelled_read_in_flight_closes_it_after_the_ca
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
         other => panic!("expected EOF after the close, got {other:?}"),
     }
-    wait_until(ms(2000), "buffer released", || position(&log, Event::BufDropped(3)).is_some()).await;
+    wait_until(ms(2000), "buffer released", || {
+        position(&log, Event::BufDropped(3)).is_some()
+    })
+    .await;
     assert_each_freed_once(&log, [3]);
 }
 
@@ -252,7 +295,9 @@ async fn cancel_accepts(listener: &TcpListener, n: usize) {
 async fn connect_and_accept(listener: &TcpListener) {
     let addr = listener.local_addr().unwrap();
     let client = aio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
-    let (mut server, peer) = within(LIMIT, "accept after cancelled accepts", listener.accept()).await.unwrap();
+    let (mut server, peer) = within(LIMIT, "accept after cancelled accepts", listener.accept())
+        .await
+        .unwrap();
     let mut client = client.await.unwrap();
     assert_eq!(peer, client.local_addr().unwrap());
     let (res, _) = client.write_all(b"hi".to_vec()).await;
@@ -313,7 +358,10 @@ async fn aborted_task_parked_in_read_frees_its_buffer_once_after_the_cancel() {
     task.abort();
     let err = within(LIMIT, "aborted task", task).await.unwrap_err();
     assert!(err.is_cancelled(), "{err}");
-    wait_until(ms(2000), "buffer released", || position(&log, Event::BufDropped(9)).is_some()).await;
+    wait_until(ms(2000), "buffer released", || {
+        position(&log, Event::BufDropped(9)).is_some()
+    })
+    .await;
     assert_each_freed_once(&log, [9]);
     // The socket closed with the task: the peer's write fails or is just
     // buffered, never read into the freed buffer.
@@ -360,5 +408,8 @@ async fn cancellation_races_in_a_loop_keep_every_buffer_accounted_for() {
     assert_each_freed_once(&log, 0..rounds);
     // Bytes that were read are in order (some may be lost to reads that
     // completed and were then dropped by their timeout, which the docs allow).
-    assert!(received.windows(2).all(|w| w[0] < w[1]), "bytes out of order or duplicated: {received:?}");
+    assert!(
+        received.windows(2).all(|w| w[0] < w[1]),
+        "bytes out of order or duplicated: {received:?}"
+    );
 }

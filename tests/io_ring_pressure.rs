@@ -12,7 +12,6 @@ use aio::io::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRentExt};
 use aio::net::{TcpListener, TcpStream, UnixStream};
 use support::{within, yield_times};
 
-
 const LIMIT: Duration = Duration::from_secs(30);
 
 #[aio::test(entries = 8)]
@@ -32,12 +31,19 @@ async fn ten_thousand_concurrent_socket_ops_through_an_8_entry_ring() {
             parked.set(parked.get() + 1);
             let (res, got) = a.read_exact(Vec::with_capacity(8)).await;
             res.expect("read_exact");
-            assert_eq!(got, (i as u64).to_le_bytes(), "pair {i} read someone else's bytes");
+            assert_eq!(
+                got,
+                (i as u64).to_le_bytes(),
+                "pair {i} read someone else's bytes"
+            );
             done.set(done.get() + 1);
         }));
         writers.push(b);
     }
-    support::wait_until(LIMIT, "every reader is parked in its read", || parked.get() == PAIRS).await;
+    support::wait_until(LIMIT, "every reader is parked in its read", || {
+        parked.get() == PAIRS
+    })
+    .await;
     yield_times(2).await;
     assert_eq!(done.get(), 0);
     let mut write_tasks = Vec::with_capacity(PAIRS);
@@ -57,7 +63,11 @@ async fn ten_thousand_concurrent_socket_ops_through_an_8_entry_ring() {
         within(LIMIT, "5,000 reads", r).await.unwrap();
     }
     assert_eq!(done.get(), PAIRS, "no read was lost");
-    eprintln!("10,000 ops through an 8-entry ring: {:?} ({:?})", start.elapsed(), aio::Driver::current());
+    eprintln!(
+        "10,000 ops through an 8-entry ring: {:?} ({:?})",
+        start.elapsed(),
+        aio::Driver::current()
+    );
 }
 
 #[aio::test(entries = 8)]
@@ -96,7 +106,11 @@ async fn ten_thousand_tasks_mixing_timers_yields_and_socket_writes_through_an_8_
         within(LIMIT, "10,000 tasks", h).await.unwrap();
     }
     assert_eq!(finished.get(), TASKS);
-    assert_eq!(within(LIMIT, "drain", drain).await.unwrap(), TASKS, "every byte arrived once");
+    assert_eq!(
+        within(LIMIT, "drain", drain).await.unwrap(),
+        TASKS,
+        "every byte arrived once"
+    );
 }
 
 #[aio::test(entries = 8)]

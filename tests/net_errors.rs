@@ -32,7 +32,10 @@ async fn assert_still_serving() {
     sleep(Duration::from_millis(1)).await;
     let (res, _) = a.write_all(b"alive".to_vec()).await;
     res.unwrap();
-    assert_eq!(within(LIMIT, "runtime still serving", t).await.unwrap(), b"alive");
+    assert_eq!(
+        within(LIMIT, "runtime still serving", t).await.unwrap(),
+        b"alive"
+    );
 }
 
 /// An address nobody listens on (bound, then closed).
@@ -43,7 +46,10 @@ fn closed_port() -> std::net::SocketAddr {
 
 /// Makes the next close of `fd` send a reset (SO_LINGER with a zero timeout).
 fn linger_zero(fd: std::os::fd::RawFd) {
-    let lin = libc::linger { l_onoff: 1, l_linger: 0 };
+    let lin = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
     // SAFETY: passes a valid linger struct with its size.
     let rc = unsafe {
         libc::setsockopt(
@@ -72,7 +78,9 @@ async fn tcp_pair() -> (TcpStream, TcpStream) {
 #[aio::test]
 async fn connect_to_a_closed_port_is_refused() {
     let addr = closed_port();
-    let err = within(LIMIT, "connect", TcpStream::connect(addr)).await.unwrap_err();
+    let err = within(LIMIT, "connect", TcpStream::connect(addr))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err:?}");
     assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
     assert_still_serving().await;
@@ -105,14 +113,32 @@ async fn invalid_unix_paths_are_invalid_input() {
     let with_nul = "/tmp/aio\0bad";
     for bad in [too_long.as_str(), with_nul, ""] {
         let err = UnixListener::bind(bad).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput, "UnixListener::bind({bad:?}): {err:?}");
-        let err = within(LIMIT, "connect", UnixStream::connect(bad)).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput, "UnixStream::connect({bad:?}): {err:?}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidInput,
+            "UnixListener::bind({bad:?}): {err:?}"
+        );
+        let err = within(LIMIT, "connect", UnixStream::connect(bad))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidInput,
+            "UnixStream::connect({bad:?}): {err:?}"
+        );
         let err = UnixDatagram::bind(bad).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput, "UnixDatagram::bind({bad:?}): {err:?}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidInput,
+            "UnixDatagram::bind({bad:?}): {err:?}"
+        );
         let sock = UnixDatagram::unbound().unwrap();
         let (res, buf) = sock.send_to(b"data".to_vec(), bad).await;
-        assert_eq!(res.unwrap_err().kind(), ErrorKind::InvalidInput, "send_to({bad:?})");
+        assert_eq!(
+            res.unwrap_err().kind(),
+            ErrorKind::InvalidInput,
+            "send_to({bad:?})"
+        );
         assert_eq!(buf, b"data", "the buffer comes back");
     }
     // An abstract name may be as long as the whole sun_path.
@@ -126,13 +152,17 @@ async fn invalid_unix_paths_are_invalid_input() {
 #[aio::test]
 async fn unix_connect_errors_keep_their_errno() {
     let missing = temp_socket_path("missing");
-    let err = within(LIMIT, "connect", UnixStream::connect(&missing)).await.unwrap_err();
+    let err = within(LIMIT, "connect", UnixStream::connect(&missing))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err:?}");
 
     // A path that exists but nobody listens on: refused.
     let path = temp_socket_path("not-listening");
     drop(std::os::unix::net::UnixDatagram::bind(&path).unwrap());
-    let err = within(LIMIT, "connect", UnixStream::connect(&path)).await.unwrap_err();
+    let err = within(LIMIT, "connect", UnixStream::connect(&path))
+        .await
+        .unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED), "{err:?}");
     let _ = std::fs::remove_file(&path);
     assert_still_serving().await;
@@ -140,7 +170,9 @@ async fn unix_connect_errors_keep_their_errno() {
 
 #[aio::test]
 async fn unparsable_addresses_are_invalid_input() {
-    let err = within(LIMIT, "connect", TcpStream::connect("not an address")).await.unwrap_err();
+    let err = within(LIMIT, "connect", TcpStream::connect("not an address"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
     let err = TcpListener::bind("127.0.0.1").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err:?}");
@@ -152,7 +184,12 @@ async fn read_after_a_peer_reset_is_connection_reset() {
     let (mut client, server) = tcp_pair().await;
     linger_zero(server.as_raw_fd());
     drop(server);
-    let (res, buf) = within(LIMIT, "read after reset", client.read(Vec::with_capacity(16))).await;
+    let (res, buf) = within(
+        LIMIT,
+        "read after reset",
+        client.read(Vec::with_capacity(16)),
+    )
+    .await;
     let err = res.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err:?}");
     assert_eq!(buf.capacity(), 16, "the buffer comes back");
@@ -183,7 +220,10 @@ fn sigpipe_handler() -> libc::sighandler_t {
     // SAFETY: sigaction with a null new action only reads the current one.
     unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();
-        assert_eq!(libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old), 0);
+        assert_eq!(
+            libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old),
+            0
+        );
         old.sa_sigaction
     }
 }
@@ -200,14 +240,22 @@ async fn reset_during_write_all() {
     });
     // The writer fills the socket buffers and parks (nobody reads)...
     sleep(Duration::from_millis(50)).await;
-    assert!(!writer.is_finished(), "64 MiB can't fit in the socket buffers");
+    assert!(
+        !writer.is_finished(),
+        "64 MiB can't fit in the socket buffers"
+    );
     // ...then the peer resets the connection.
     linger_zero(server.as_raw_fd());
     drop(server);
-    let (res, buf, mut client) = within(LIMIT, "write_all after reset", writer).await.unwrap();
+    let (res, buf, mut client) = within(LIMIT, "write_all after reset", writer)
+        .await
+        .unwrap();
     let err = res.expect_err("write_all to a reset peer must fail");
     assert!(
-        matches!(err.raw_os_error(), Some(libc::ECONNRESET) | Some(libc::EPIPE)),
+        matches!(
+            err.raw_os_error(),
+            Some(libc::ECONNRESET) | Some(libc::EPIPE)
+        ),
         "expected ECONNRESET or EPIPE, got {err:?}"
     );
     assert_eq!(buf.len(), LEN, "the buffer comes back whole");
@@ -217,7 +265,10 @@ async fn reset_during_write_all() {
 
     // Writing again to the dead connection: an error, still no SIGPIPE.
     let (res, buf) = client.write(b"more".to_vec()).await;
-    assert!(matches!(res.unwrap_err().raw_os_error(), Some(libc::EPIPE) | Some(libc::ECONNRESET)));
+    assert!(matches!(
+        res.unwrap_err().raw_os_error(),
+        Some(libc::EPIPE) | Some(libc::ECONNRESET)
+    ));
     assert_eq!(buf, b"more");
 
     // Unix streams: a write to a closed peer is EPIPE (the classic SIGPIPE).
@@ -238,10 +289,17 @@ const RESET_CHILD: &str = "reset_during_write_all_child";
 #[test]
 fn peer_reset_during_a_large_write_all_returns_the_error_and_the_buffer_without_sigpipe() {
     let (status, out) = run_child(RESET_CHILD);
-    assert_ne!(status.signal(), Some(libc::SIGPIPE), "aio raised SIGPIPE and the process died:\n{out}");
+    assert_ne!(
+        status.signal(),
+        Some(libc::SIGPIPE),
+        "aio raised SIGPIPE and the process died:\n{out}"
+    );
     assert!(status.success(), "child failed ({status}):\n{out}");
     for d in drivers() {
-        assert!(out.contains(&format!("RESET-OK {d:?}")), "no result for {d:?}:\n{out}");
+        assert!(
+            out.contains(&format!("RESET-OK {d:?}")),
+            "no result for {d:?}:\n{out}"
+        );
     }
 }
 
@@ -257,7 +315,11 @@ fn reset_during_write_all_child() {
     assert_eq!(sigpipe_handler(), libc::SIG_DFL);
     for driver in drivers() {
         runtime(driver).block_on(reset_during_write_all());
-        assert_eq!(sigpipe_handler(), libc::SIG_DFL, "aio changed the SIGPIPE disposition");
+        assert_eq!(
+            sigpipe_handler(),
+            libc::SIG_DFL,
+            "aio changed the SIGPIPE disposition"
+        );
         println!("RESET-OK {driver:?}");
     }
 }
@@ -267,7 +329,10 @@ fn reset_during_write_all_child() {
 // ---------------------------------------------------------------------------
 
 fn nofile() -> libc::rlimit {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into a valid rlimit.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
     lim
@@ -275,14 +340,22 @@ fn nofile() -> libc::rlimit {
 
 fn set_nofile(lim: libc::rlimit) {
     // SAFETY: setrlimit reads a valid rlimit.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0, "{}", io::Error::last_os_error());
+    assert_eq!(
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) },
+        0,
+        "{}",
+        io::Error::last_os_error()
+    );
 }
 
 async fn accept_under_emfile() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let saved = nofile();
-    set_nofile(libc::rlimit { rlim_cur: (support::fd_count() + 32) as libc::rlim_t, rlim_max: saved.rlim_max });
+    set_nofile(libc::rlimit {
+        rlim_cur: (support::fd_count() + 32) as libc::rlim_t,
+        rlim_max: saved.rlim_max,
+    });
 
     // Use up every descriptor but one, which the client takes.
     let mut hog: Vec<OwnedFd> = Vec::new();
@@ -294,7 +367,9 @@ async fn accept_under_emfile() {
         }
     }
     hog.pop();
-    let mut client = within(LIMIT, "connect", TcpStream::connect(addr)).await.expect("connect with the last descriptor");
+    let mut client = within(LIMIT, "connect", TcpStream::connect(addr))
+        .await
+        .expect("connect with the last descriptor");
     assert_eq!(
         std::fs::File::open("/dev/null").unwrap_err().raw_os_error(),
         Some(libc::EMFILE),
@@ -302,7 +377,9 @@ async fn accept_under_emfile() {
     );
 
     // accept() says why it can't: EMFILE, an actionable error.
-    let err = within(LIMIT, "accept under EMFILE", listener.accept()).await.unwrap_err();
+    let err = within(LIMIT, "accept under EMFILE", listener.accept())
+        .await
+        .unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "{err:?}");
 
     // A server looping over incoming() gets errors, but doesn't spin.
@@ -323,15 +400,25 @@ async fn accept_under_emfile() {
     let (cpu, wall) = (cpu_time() - cpu0, t0.elapsed());
     println!("EMFILE loop: {errors} errors, {cpu:?} CPU in {wall:?}");
     assert!(errors >= 1, "incoming() reported the EMFILE");
-    assert!(errors <= 20, "incoming() retried {errors} times in {wall:?}: it spins");
-    assert!(cpu < wall / 4, "the EMFILE loop burned {cpu:?} of CPU in {wall:?}");
+    assert!(
+        errors <= 20,
+        "incoming() retried {errors} times in {wall:?}: it spins"
+    );
+    assert!(
+        cpu < wall / 4,
+        "the EMFILE loop burned {cpu:?} of CPU in {wall:?}"
+    );
 
     // Once descriptors are free, the queued connection is accepted and served.
     drop(hog);
-    let (mut server, peer) = within(Duration::from_secs(5), "accept after freeing descriptors", next(&mut incoming))
-        .await
-        .expect("incoming() goes on")
-        .expect("the queued connection is accepted");
+    let (mut server, peer) = within(
+        Duration::from_secs(5),
+        "accept after freeing descriptors",
+        next(&mut incoming),
+    )
+    .await
+    .expect("incoming() goes on")
+    .expect("the queued connection is accepted");
     assert_eq!(peer, client.local_addr().unwrap());
     let (res, _) = client.write_all(b"hello".to_vec()).await;
     res.unwrap();
@@ -352,7 +439,10 @@ fn accept_under_emfile_reports_it_does_not_spin_and_recovers() {
     let (status, out) = run_child(EMFILE_CHILD);
     assert!(status.success(), "child failed ({status}):\n{out}");
     for d in drivers() {
-        assert!(out.contains(&format!("EMFILE-OK {d:?}")), "no result for {d:?}:\n{out}");
+        assert!(
+            out.contains(&format!("EMFILE-OK {d:?}")),
+            "no result for {d:?}:\n{out}"
+        );
     }
 }
 

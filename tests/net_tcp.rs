@@ -93,7 +93,10 @@ async fn echo_8_mib_byte_for_byte() {
 async fn echo_over_ipv6_loopback() {
     let listener = match TcpListener::bind("[::1]:0") {
         Ok(l) => l,
-        Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) || e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
+        Err(e)
+            if e.raw_os_error() == Some(libc::EADDRNOTAVAIL)
+                || e.raw_os_error() == Some(libc::EAFNOSUPPORT) =>
+        {
             eprintln!("no IPv6 loopback here, skipped: {e}");
             return;
         }
@@ -138,8 +141,12 @@ async fn thousand_concurrent_connections_all_echo() {
             i
         }));
     }
-    within(LIMIT, "1,000 connects", support::wait_until(LIMIT, "all clients connected", || connected.get() == N))
-        .await;
+    within(
+        LIMIT,
+        "1,000 connects",
+        support::wait_until(LIMIT, "all clients connected", || connected.get() == N),
+    )
+    .await;
     go.notify_waiters();
     let mut done = vec![false; N];
     for c in clients {
@@ -164,7 +171,10 @@ async fn incoming_yields_each_connection() {
     let mut incoming = listener.incoming();
     let mut peers = Vec::new();
     for _ in 0..3 {
-        let (stream, peer) = within(LIMIT, "incoming", next(&mut incoming)).await.expect("never ends").unwrap();
+        let (stream, peer) = within(LIMIT, "incoming", next(&mut incoming))
+            .await
+            .expect("never ends")
+            .unwrap();
         assert_eq!(stream.peer_addr().unwrap(), peer);
         peers.push(peer);
     }
@@ -172,7 +182,10 @@ async fn incoming_yields_each_connection() {
     let mut locals: Vec<SocketAddr> = clients.iter().map(|c| c.local_addr().unwrap()).collect();
     locals.sort();
     peers.sort();
-    assert_eq!(peers, locals, "incoming() yields exactly the connecting clients");
+    assert_eq!(
+        peers, locals,
+        "incoming() yields exactly the connecting clients"
+    );
 }
 
 #[aio::test]
@@ -181,7 +194,7 @@ async fn local_and_peer_addresses_match() {
     let addr = listener.local_addr().unwrap();
     assert_eq!(addr.ip(), Ipv4Addr::LOCALHOST);
     assert_ne!(addr.port(), 0, "an ephemeral port was assigned");
-    let (client, accepted) = connect_pair(&listener, NetConfig::default()).await;
+    let (client, accepted) = connect_pair(&listener, None).await;
     let client = client.unwrap();
     let (server, from) = accepted.unwrap();
     assert_eq!(client.peer_addr().unwrap(), addr);
@@ -196,29 +209,51 @@ async fn local_and_peer_addresses_match() {
 }
 
 /// Connects a client to `listener` (the connect in a task, the accept
-/// here) and returns both ends: (client, (accepted, peer address)).
-async fn connect_pair(listener: &TcpListener, cfg: NetConfig) -> (io::Result<TcpStream>, io::Result<(TcpStream, SocketAddr)>) {
+/// here) and returns both ends: (client, (accepted, peer address)). With
+/// no config the client uses plain `TcpStream::connect`.
+async fn connect_pair(
+    listener: &TcpListener,
+    cfg: Option<NetConfig>,
+) -> (io::Result<TcpStream>, io::Result<(TcpStream, SocketAddr)>) {
     let addr = listener.local_addr().unwrap();
-    let client = aio::spawn(async move { TcpStream::connect_with(addr, &cfg).await });
+    let client = aio::spawn(async move {
+        match cfg {
+            Some(cfg) => TcpStream::connect_with(addr, &cfg).await,
+            None => TcpStream::connect(addr).await,
+        }
+    });
     let accepted = listener.accept().await;
     (client.await.expect("connect task"), accepted)
 }
 
 #[aio::test]
 async fn nodelay_defaults_on_and_can_be_changed() {
-    assert_eq!(NetConfig::default(), NetConfig::default().nodelay(true), "default NetConfig has nodelay on");
+    assert_eq!(
+        NetConfig::default(),
+        NetConfig::default().nodelay(true),
+        "default NetConfig has nodelay on"
+    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (client, accepted) = connect_pair(&listener, NetConfig::default()).await;
+    let (client, accepted) = connect_pair(&listener, None).await;
     let client = client.unwrap();
     let (server, _) = accepted.unwrap();
     for (who, s) in [("connected", &client), ("accepted", &server)] {
-        assert!(s.nodelay().unwrap(), "{who} stream has nodelay on by default");
-        assert_eq!(sockopt_int(s.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_NODELAY), 1, "{who}: kernel agrees");
+        assert!(
+            s.nodelay().unwrap(),
+            "{who} stream has nodelay on by default"
+        );
+        assert_eq!(
+            sockopt_int(s.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_NODELAY),
+            1,
+            "{who}: kernel agrees"
+        );
     }
     client.set_nodelay(false).unwrap();
     assert!(!client.nodelay().unwrap());
-    assert_eq!(sockopt_int(client.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_NODELAY), 0);
+    assert_eq!(
+        sockopt_int(client.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_NODELAY),
+        0
+    );
     client.set_nodelay(true).unwrap();
     assert!(client.nodelay().unwrap());
 }
@@ -226,8 +261,7 @@ async fn nodelay_defaults_on_and_can_be_changed() {
 #[aio::test]
 async fn shutdown_gives_the_peer_eof_and_keeps_the_other_direction() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (client, accepted) = connect_pair(&listener, NetConfig::default()).await;
+    let (client, accepted) = connect_pair(&listener, None).await;
     let mut client = client.unwrap();
     let (mut server, _) = accepted.unwrap();
 
@@ -238,7 +272,12 @@ async fn shutdown_gives_the_peer_eof_and_keeps_the_other_direction() {
     let (res, got) = server.read_exact(Vec::with_capacity(10)).await;
     res.unwrap();
     assert_eq!(got, b"last words");
-    let (res, got) = within(LIMIT, "EOF after shutdown", server.read(Vec::with_capacity(16))).await;
+    let (res, got) = within(
+        LIMIT,
+        "EOF after shutdown",
+        server.read(Vec::with_capacity(16)),
+    )
+    .await;
     assert_eq!(res.unwrap(), 0, "peer sees EOF after shutdown()");
     assert!(got.is_empty());
 
@@ -249,7 +288,12 @@ async fn shutdown_gives_the_peer_eof_and_keeps_the_other_direction() {
     res.unwrap();
     assert_eq!(got, b"reply");
     drop(server);
-    let (res, _) = within(LIMIT, "EOF after close", client.read(Vec::with_capacity(16))).await;
+    let (res, _) = within(
+        LIMIT,
+        "EOF after close",
+        client.read(Vec::with_capacity(16)),
+    )
+    .await;
     assert_eq!(res.unwrap(), 0);
 }
 
@@ -266,35 +310,89 @@ async fn net_config_options_reach_the_kernel() {
     let listener = TcpListener::bind_with("127.0.0.1:0", &cfg).unwrap();
     let addr = listener.local_addr().unwrap();
     let lfd = listener.as_raw_fd();
-    assert_eq!(sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_REUSEADDR), 1, "reuse_addr is on by default");
-    assert_eq!(sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_REUSEPORT), 1, "reuse_port");
+    assert_eq!(
+        sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_REUSEADDR),
+        1,
+        "reuse_addr is on by default"
+    );
+    assert_eq!(
+        sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_REUSEPORT),
+        1,
+        "reuse_port"
+    );
     assert_eq!(sockopt_int(lfd, libc::IPPROTO_IP, libc::IP_TTL), 42, "ttl");
-    assert_eq!(sockopt_int(lfd, libc::IPPROTO_IP, libc::IP_TOS), 0x10, "tos");
+    assert_eq!(
+        sockopt_int(lfd, libc::IPPROTO_IP, libc::IP_TOS),
+        0x10,
+        "tos"
+    );
     // The kernel doubles SO_RCVBUF/SO_SNDBUF for bookkeeping.
-    assert!(sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_RCVBUF) >= 64 * 1024, "recv_buffer_size");
-    assert!(sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_SNDBUF) >= 96 * 1024, "send_buffer_size");
+    assert!(
+        sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_RCVBUF) >= 64 * 1024,
+        "recv_buffer_size"
+    );
+    assert!(
+        sockopt_int(lfd, libc::SOL_SOCKET, libc::SO_SNDBUF) >= 96 * 1024,
+        "send_buffer_size"
+    );
 
     // reuse_port lets a second listener share the port.
-    let twin = TcpListener::bind_with(addr, &cfg).expect("second SO_REUSEPORT listener on the same port");
+    let twin =
+        TcpListener::bind_with(addr, &cfg).expect("second SO_REUSEPORT listener on the same port");
     drop(twin);
 
-    let client_cfg = NetConfig::default().nodelay(false).keepalive(Some(Duration::from_secs(41))).ttl(7);
-    let (client, accepted) = connect_pair(&listener, client_cfg).await;
+    let client_cfg = NetConfig::default()
+        .nodelay(false)
+        .keepalive(Some(Duration::from_secs(41)))
+        .ttl(7);
+    let (client, accepted) = connect_pair(&listener, Some(client_cfg)).await;
     let client = client.unwrap();
     let (server, _) = accepted.unwrap();
     let cfd = client.as_raw_fd();
-    assert_eq!(sockopt_int(cfd, libc::IPPROTO_TCP, libc::TCP_NODELAY), 0, "nodelay(false) on connect_with");
+    assert_eq!(
+        sockopt_int(cfd, libc::IPPROTO_TCP, libc::TCP_NODELAY),
+        0,
+        "nodelay(false) on connect_with"
+    );
     assert!(!client.nodelay().unwrap());
-    assert_eq!(sockopt_int(cfd, libc::SOL_SOCKET, libc::SO_KEEPALIVE), 1, "keepalive on connect_with");
-    assert_eq!(sockopt_int(cfd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE), 41, "keepalive idle on connect_with");
-    assert_eq!(sockopt_int(cfd, libc::IPPROTO_IP, libc::IP_TTL), 7, "ttl on connect_with");
+    assert_eq!(
+        sockopt_int(cfd, libc::SOL_SOCKET, libc::SO_KEEPALIVE),
+        1,
+        "keepalive on connect_with"
+    );
+    assert_eq!(
+        sockopt_int(cfd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE),
+        41,
+        "keepalive idle on connect_with"
+    );
+    assert_eq!(
+        sockopt_int(cfd, libc::IPPROTO_IP, libc::IP_TTL),
+        7,
+        "ttl on connect_with"
+    );
 
     // Accepted streams get the listener's stream options.
     let sfd = server.as_raw_fd();
-    assert_eq!(sockopt_int(sfd, libc::IPPROTO_TCP, libc::TCP_NODELAY), 1, "accepted: nodelay");
-    assert_eq!(sockopt_int(sfd, libc::SOL_SOCKET, libc::SO_KEEPALIVE), 1, "accepted: keepalive");
-    assert_eq!(sockopt_int(sfd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE), 37, "accepted: keepalive idle");
-    assert_eq!(sockopt_int(sfd, libc::IPPROTO_IP, libc::IP_TOS), 0x10, "accepted: tos");
+    assert_eq!(
+        sockopt_int(sfd, libc::IPPROTO_TCP, libc::TCP_NODELAY),
+        1,
+        "accepted: nodelay"
+    );
+    assert_eq!(
+        sockopt_int(sfd, libc::SOL_SOCKET, libc::SO_KEEPALIVE),
+        1,
+        "accepted: keepalive"
+    );
+    assert_eq!(
+        sockopt_int(sfd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE),
+        37,
+        "accepted: keepalive idle"
+    );
+    assert_eq!(
+        sockopt_int(sfd, libc::IPPROTO_IP, libc::IP_TOS),
+        0x10,
+        "accepted: tos"
+    );
 }
 
 #[aio::test]
@@ -302,16 +400,31 @@ async fn net_config_ipv6_options_reach_the_kernel() {
     let cfg = NetConfig::default().ipv6_only(true).hop_limit(9).tos(0x20);
     let listener = match TcpListener::bind_with("[::1]:0", &cfg) {
         Ok(l) => l,
-        Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) || e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
+        Err(e)
+            if e.raw_os_error() == Some(libc::EADDRNOTAVAIL)
+                || e.raw_os_error() == Some(libc::EAFNOSUPPORT) =>
+        {
             eprintln!("no IPv6 loopback here, skipped: {e}");
             return;
         }
         Err(e) => panic!("bind [::1]:0: {e}"),
     };
     let fd = listener.as_raw_fd();
-    assert_eq!(sockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY), 1, "ipv6_only");
-    assert_eq!(sockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS), 9, "hop_limit");
-    assert_eq!(sockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_TCLASS), 0x20, "tos as traffic class");
+    assert_eq!(
+        sockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY),
+        1,
+        "ipv6_only"
+    );
+    assert_eq!(
+        sockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS),
+        9,
+        "hop_limit"
+    );
+    assert_eq!(
+        sockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_TCLASS),
+        0x20,
+        "tos as traffic class"
+    );
 }
 
 #[aio::test]
@@ -330,7 +443,12 @@ async fn from_std_listener_and_stream_work() {
     let msg = pattern(3, 100_000);
     let (res, _) = stream.write_all(msg.clone()).await;
     res.unwrap();
-    let (res, back) = within(LIMIT, "from_std echo", stream.read_exact(Vec::with_capacity(msg.len()))).await;
+    let (res, back) = within(
+        LIMIT,
+        "from_std echo",
+        stream.read_exact(Vec::with_capacity(msg.len())),
+    )
+    .await;
     res.unwrap();
     assert_eq!(first_difference(&back, &msg), None);
     server.abort();

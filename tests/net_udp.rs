@@ -29,7 +29,12 @@ async fn send_to_and_recv_from_carry_data_and_source() {
 
     let (res, _) = b.send_to(b"pong!".to_vec(), from).await;
     assert_eq!(res.unwrap(), 5);
-    let (res, got) = within(LIMIT, "recv_from reply", a.recv_from(Vec::with_capacity(64))).await;
+    let (res, got) = within(
+        LIMIT,
+        "recv_from reply",
+        a.recv_from(Vec::with_capacity(64)),
+    )
+    .await;
     assert_eq!(res.unwrap(), (5, b_addr));
     assert_eq!(got, b"pong!");
 }
@@ -115,7 +120,12 @@ async fn many_datagrams_in_flight_from_several_tasks() {
                 res.unwrap();
                 // Loopback UDP doesn't drop under this load, but don't hang
                 // the suite if it ever does.
-                let (res, got) = within(LIMIT, "echoed datagram", sock.recv(Vec::with_capacity(2048))).await;
+                let (res, got) = within(
+                    LIMIT,
+                    "echoed datagram",
+                    sock.recv(Vec::with_capacity(2048)),
+                )
+                .await;
                 res.unwrap();
                 assert_eq!(got, msg);
             }
@@ -131,7 +141,10 @@ async fn many_datagrams_in_flight_from_several_tasks() {
 async fn udp_over_ipv6_loopback() {
     let a = match UdpSocket::bind("[::1]:0") {
         Ok(s) => s,
-        Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) || e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
+        Err(e)
+            if e.raw_os_error() == Some(libc::EADDRNOTAVAIL)
+                || e.raw_os_error() == Some(libc::EAFNOSUPPORT) =>
+        {
             eprintln!("no IPv6 loopback here, skipped: {e}");
             return;
         }
@@ -150,7 +163,11 @@ async fn udp_over_ipv6_loopback() {
 
 #[aio::test]
 async fn udp_net_config_reaches_the_kernel() {
-    let cfg = NetConfig::default().ttl(33).recv_buffer_size(128 * 1024).tos(0x08).reuse_port(true);
+    let cfg = NetConfig::default()
+        .ttl(33)
+        .recv_buffer_size(128 * 1024)
+        .tos(0x08)
+        .reuse_port(true);
     let s = UdpSocket::bind_with("127.0.0.1:0", &cfg).unwrap();
     let fd = s.as_raw_fd();
     assert_eq!(sockopt_int(fd, libc::IPPROTO_IP, libc::IP_TTL), 33);
@@ -168,7 +185,12 @@ async fn udp_from_std() {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (res, _) = peer.send_to(b"adopted".to_vec(), addr).await;
     res.unwrap();
-    let (res, got) = within(LIMIT, "recv_from on adopted socket", s.recv_from(Vec::with_capacity(16))).await;
+    let (res, got) = within(
+        LIMIT,
+        "recv_from on adopted socket",
+        s.recv_from(Vec::with_capacity(16)),
+    )
+    .await;
     assert_eq!(res.unwrap(), (7, peer.local_addr().unwrap()));
     assert_eq!(got, b"adopted");
 }

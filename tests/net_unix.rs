@@ -32,7 +32,12 @@ async fn echo(mut stream: UnixStream) {
 async fn round_trip(stream: &mut UnixStream, data: &[u8]) -> Vec<u8> {
     let (res, _) = within(LIMIT, "echo write", stream.write_all(data.to_vec())).await;
     res.expect("client write");
-    let (res, got) = within(LIMIT, "echo", stream.read_exact(Vec::with_capacity(data.len()))).await;
+    let (res, got) = within(
+        LIMIT,
+        "echo",
+        stream.read_exact(Vec::with_capacity(data.len())),
+    )
+    .await;
     res.expect("client read_exact");
     got
 }
@@ -51,14 +56,23 @@ async fn stream_over_a_filesystem_path() {
     let path = temp_socket_path("stream");
     let _unlink = Unlink(&path);
     let listener = UnixListener::bind(&path).unwrap();
-    assert_eq!(listener.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+    assert_eq!(
+        listener.local_addr().unwrap().as_pathname(),
+        Some(path.as_path())
+    );
     let p = path.clone();
     let client = aio::spawn(async move { UnixStream::connect(&p).await });
     let (server, from) = within(LIMIT, "accept", listener.accept()).await.unwrap();
     let mut client = client.await.unwrap().unwrap();
     assert!(from.is_unnamed(), "an unbound client has no name: {from:?}");
-    assert_eq!(client.peer_addr().unwrap().as_pathname(), Some(path.as_path()));
-    assert_eq!(server.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+    assert_eq!(
+        client.peer_addr().unwrap().as_pathname(),
+        Some(path.as_path())
+    );
+    assert_eq!(
+        server.local_addr().unwrap().as_pathname(),
+        Some(path.as_path())
+    );
     aio::spawn(echo(server));
     let data = pattern(1, 48 * 1024);
     let got = round_trip(&mut client, &data).await;
@@ -70,13 +84,20 @@ async fn stream_over_an_abstract_name() {
     let name = abstract_name("stream");
     let listener = UnixListener::bind(&name).unwrap();
     let addr = listener.local_addr().unwrap();
-    assert_eq!(addr.as_abstract_name(), Some(&name.as_bytes()[1..]), "{addr:?}");
+    assert_eq!(
+        addr.as_abstract_name(),
+        Some(&name.as_bytes()[1..]),
+        "{addr:?}"
+    );
     assert_eq!(addr.as_pathname(), None);
     let n = name.clone();
     let client = aio::spawn(async move { UnixStream::connect(&n).await });
     let (server, _) = within(LIMIT, "accept", listener.accept()).await.unwrap();
     let mut client = client.await.unwrap().unwrap();
-    assert_eq!(client.peer_addr().unwrap().as_abstract_name(), Some(&name.as_bytes()[1..]));
+    assert_eq!(
+        client.peer_addr().unwrap().as_abstract_name(),
+        Some(&name.as_bytes()[1..])
+    );
     aio::spawn(echo(server));
     let got = round_trip(&mut client, b"abstract hello").await;
     assert_eq!(got, b"abstract hello");
@@ -136,7 +157,10 @@ async fn datagram_over_paths_with_source_addresses() {
     let (_ua, _ub) = (Unlink(&a_path), Unlink(&b_path));
     let a = UnixDatagram::bind(&a_path).unwrap();
     let b = UnixDatagram::bind(&b_path).unwrap();
-    assert_eq!(a.local_addr().unwrap().as_pathname(), Some(a_path.as_path()));
+    assert_eq!(
+        a.local_addr().unwrap().as_pathname(),
+        Some(a_path.as_path())
+    );
 
     let (res, buf) = a.send_to(b"to b".to_vec(), &b_path).await;
     assert_eq!(res.unwrap(), 4);
@@ -163,7 +187,10 @@ async fn datagram_over_paths_with_source_addresses() {
 async fn datagram_abstract_connected_and_unbound() {
     let name = abstract_name("dgram");
     let server = UnixDatagram::bind(&name).unwrap();
-    assert_eq!(server.local_addr().unwrap().as_abstract_name(), Some(&name.as_bytes()[1..]));
+    assert_eq!(
+        server.local_addr().unwrap().as_abstract_name(),
+        Some(&name.as_bytes()[1..])
+    );
 
     // An unbound socket can send; its source is unnamed.
     let anon = UnixDatagram::unbound().unwrap();
@@ -179,7 +206,10 @@ async fn datagram_abstract_connected_and_unbound() {
     let client_name = abstract_name("dgram-client");
     let client = UnixDatagram::bind(&client_name).unwrap();
     client.connect(&name).await.unwrap();
-    assert_eq!(client.peer_addr().unwrap().as_abstract_name(), Some(&name.as_bytes()[1..]));
+    assert_eq!(
+        client.peer_addr().unwrap().as_abstract_name(),
+        Some(&name.as_bytes()[1..])
+    );
     let (res, _) = client.send(b"connected".to_vec()).await;
     assert_eq!(res.unwrap(), 9);
     let (res, got) = server.recv_from(Vec::with_capacity(16)).await;
@@ -219,7 +249,8 @@ async fn unix_from_std() {
 
     let path = temp_socket_path("std-listener");
     let _unlink = Unlink(&path);
-    let listener = UnixListener::from_std(std::os::unix::net::UnixListener::bind(&path).unwrap()).unwrap();
+    let listener =
+        UnixListener::from_std(std::os::unix::net::UnixListener::bind(&path).unwrap()).unwrap();
     let std_client = std::os::unix::net::UnixStream::connect(&path).unwrap();
     let (server, _) = within(LIMIT, "accept", listener.accept()).await.unwrap();
     aio::spawn(echo(server));
@@ -227,7 +258,10 @@ async fn unix_from_std() {
     assert_eq!(round_trip(&mut client, b"std client").await, b"std client");
 
     let (dx, dy) = std::os::unix::net::UnixDatagram::pair().unwrap();
-    let (dx, dy) = (UnixDatagram::from_std(dx).unwrap(), UnixDatagram::from_std(dy).unwrap());
+    let (dx, dy) = (
+        UnixDatagram::from_std(dx).unwrap(),
+        UnixDatagram::from_std(dy).unwrap(),
+    );
     let (res, _) = dx.send(b"d".to_vec()).await;
     res.unwrap();
     let (res, got) = within(LIMIT, "dgram recv", dy.recv(Vec::with_capacity(4))).await;

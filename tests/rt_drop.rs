@@ -48,10 +48,21 @@ fn dropping_a_runtime_with_500_pending_reads_is_quick_and_frees_each_buffer_once
             yield_times(3).await;
             assert_eq!(*s.borrow(), N, "every task reached its read");
             aio::time::sleep(Duration::from_millis(5)).await;
-            assert_eq!(d.load(Ordering::SeqCst), 0, "no buffer freed while its read is pending");
+            assert_eq!(
+                d.load(Ordering::SeqCst),
+                0,
+                "no buffer freed while its read is pending"
+            );
         });
-        assert!(took < Duration::from_secs(1), "{driver:?}: dropping the runtime took {took:?}");
-        assert_eq!(drops.load(Ordering::SeqCst), N, "{driver:?}: every buffer freed exactly once");
+        assert!(
+            took < Duration::from_secs(1),
+            "{driver:?}: dropping the runtime took {took:?}"
+        );
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            N,
+            "{driver:?}: every buffer freed exactly once"
+        );
     }
 }
 
@@ -75,8 +86,15 @@ fn dropping_a_runtime_with_orphaned_ops_frees_them_once() {
             // Return at once: the cancellations may still be pending.
             keep
         });
-        assert!(took < Duration::from_secs(1), "{driver:?}: drop took {took:?}");
-        assert_eq!(drops.load(Ordering::SeqCst), N, "{driver:?}: every orphaned buffer freed exactly once");
+        assert!(
+            took < Duration::from_secs(1),
+            "{driver:?}: drop took {took:?}"
+        );
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            N,
+            "{driver:?}: every orphaned buffer freed exactly once"
+        );
     }
 }
 
@@ -118,8 +136,15 @@ fn dropping_a_runtime_with_pending_accepts_connects_and_timers() {
             yield_times(5).await;
             aio::time::sleep(Duration::from_millis(5)).await;
         });
-        assert!(took < Duration::from_secs(1), "{driver:?}: drop took {took:?}");
-        assert_eq!(guards.load(Ordering::SeqCst), 121, "{driver:?}: every pending task's future was dropped");
+        assert!(
+            took < Duration::from_secs(1),
+            "{driver:?}: drop took {took:?}"
+        );
+        assert_eq!(
+            guards.load(Ordering::SeqCst),
+            121,
+            "{driver:?}: every pending task's future was dropped"
+        );
     }
 }
 
@@ -154,8 +179,15 @@ fn dropping_a_runtime_whose_tasks_hold_each_others_join_handles() {
             }
             yield_times(5).await;
         });
-        assert!(took < Duration::from_secs(1), "{driver:?}: drop took {took:?}");
-        assert_eq!(guards.load(Ordering::SeqCst), 100, "{driver:?}: both tasks of every cycle were dropped");
+        assert!(
+            took < Duration::from_secs(1),
+            "{driver:?}: drop took {took:?}"
+        );
+        assert_eq!(
+            guards.load(Ordering::SeqCst),
+            100,
+            "{driver:?}: both tasks of every cycle were dropped"
+        );
     }
 }
 
@@ -178,7 +210,10 @@ fn a_task_dropped_with_the_runtime_may_spawn_in_its_destructor_without_crashing(
             });
             yield_times(2).await;
         });
-        assert!(took < Duration::from_secs(1), "{driver:?}: drop took {took:?}");
+        assert!(
+            took < Duration::from_secs(1),
+            "{driver:?}: drop took {took:?}"
+        );
     }
 }
 
@@ -193,7 +228,9 @@ fn many_runtimes_built_and_dropped_in_a_row() {
                     let _b = b;
                     std::future::pending::<()>().await;
                 });
-                let _ = aio::time::timeout(Duration::from_micros(100), a.read(Vec::with_capacity(8))).await;
+                let _ =
+                    aio::time::timeout(Duration::from_micros(100), a.read(Vec::with_capacity(8)))
+                        .await;
                 i
             });
             assert_eq!(v, i);

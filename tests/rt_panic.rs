@@ -36,8 +36,14 @@ async fn panicking_task_reports_through_its_join_handle() {
     let err = within(LIMIT, "panicking task", handle).await.unwrap_err();
     assert!(err.is_panic());
     assert!(!err.is_cancelled());
-    assert!(err.to_string().contains("boom in task 7"), "Display names the message: {err}");
-    assert!(format!("{err:?}").contains("boom in task 7"), "Debug names the message: {err:?}");
+    assert!(
+        err.to_string().contains("boom in task 7"),
+        "Display names the message: {err}"
+    );
+    assert!(
+        format!("{err:?}").contains("boom in task 7"),
+        "Debug names the message: {err:?}"
+    );
     let payload = err.into_panic();
     assert_eq!(message(&*payload), "boom in task 7");
 }
@@ -93,10 +99,18 @@ async fn other_tasks_and_io_keep_going_after_a_panic() {
 
     let before = ticks.get();
     sleep(Duration::from_millis(20)).await;
-    assert!(ticks.get() > before, "the ticker kept running after the panics");
+    assert!(
+        ticks.get() > before,
+        "the ticker kept running after the panics"
+    );
     let (res, _) = a.write_all(b"still serving".to_vec()).await;
     res.unwrap();
-    let (res, got) = within(LIMIT, "echo after panics", a.read_exact(Vec::with_capacity(13))).await;
+    let (res, got) = within(
+        LIMIT,
+        "echo after panics",
+        a.read_exact(Vec::with_capacity(13)),
+    )
+    .await;
     res.unwrap();
     assert_eq!(got, b"still serving");
     ticker.abort();
@@ -112,14 +126,19 @@ async fn task_panicking_with_a_read_in_flight_frees_the_buffer_and_the_runtime_s
     let handle = aio::spawn(async move {
         let mut a = a;
         let mut read = Box::pin(a.read(CountedBuf::new(&d, 128)));
-        assert!(poll_once(&mut read).await.is_none(), "the read is in flight");
+        assert!(
+            poll_once(&mut read).await.is_none(),
+            "the read is in flight"
+        );
         panic!("panic with a read in flight");
     });
     let err = within(LIMIT, "task", handle).await.unwrap_err();
     assert_eq!(message(&*err.into_panic()), "panic with a read in flight");
-    support::wait_until(Duration::from_secs(2), "the in-flight read's buffer is freed", || {
-        drops.load(Ordering::SeqCst) == 1
-    })
+    support::wait_until(
+        Duration::from_secs(2),
+        "the in-flight read's buffer is freed",
+        || drops.load(Ordering::SeqCst) == 1,
+    )
     .await;
     // The peer's write goes nowhere harmful, and the runtime serves on.
     let _ = b.write_all(b"late".to_vec()).await;
@@ -190,8 +209,16 @@ fn root_panic_with_ops_in_flight_frees_every_buffer_once_after_the_runtime_drops
         assert!(res.is_err(), "the panic propagated");
         let start = Instant::now();
         drop(rt);
-        assert!(start.elapsed() < Duration::from_secs(1), "{driver:?}: drop took {:?}", start.elapsed());
-        assert_eq!(drops.load(Ordering::SeqCst), N, "{driver:?}: every buffer freed exactly once");
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{driver:?}: drop took {:?}",
+            start.elapsed()
+        );
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            N,
+            "{driver:?}: every buffer freed exactly once"
+        );
     }
 }
 

@@ -32,12 +32,20 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 
 #[test]
 fn spawn_outside_a_runtime_panics_saying_what_to_do() {
-    let payload = catch_unwind(|| drop(aio::spawn(async {}))).expect_err("spawn outside a runtime must panic");
+    let payload = catch_unwind(|| drop(aio::spawn(async {})))
+        .expect_err("spawn outside a runtime must panic");
     let msg = panic_message(payload);
-    assert!(msg.contains("#[aio::main]"), "message should point at #[aio::main]: {msg}");
-    assert!(msg.contains("block_on"), "message should point at block_on: {msg}");
+    assert!(
+        msg.contains("#[aio::main]"),
+        "message should point at #[aio::main]: {msg}"
+    );
+    assert!(
+        msg.contains("block_on"),
+        "message should point at block_on: {msg}"
+    );
 
-    let payload = catch_unwind(|| drop(spawn_blocking(|| 1))).expect_err("spawn_blocking outside a runtime");
+    let payload =
+        catch_unwind(|| drop(spawn_blocking(|| 1))).expect_err("spawn_blocking outside a runtime");
     assert!(panic_message(payload).contains("block_on"));
 }
 
@@ -142,7 +150,10 @@ async fn abort_from_another_task_and_self_abort() {
     });
     killer.await.unwrap();
     let victim = h.borrow_mut().take().unwrap();
-    assert!(within(LIMIT, "victim", victim).await.unwrap_err().is_cancelled());
+    assert!(within(LIMIT, "victim", victim)
+        .await
+        .unwrap_err()
+        .is_cancelled());
 
     // A task that aborts itself stops at its next await.
     let slot = Rc::new(RefCell::new(None::<aio::JoinHandle<u32>>));
@@ -157,10 +168,16 @@ async fn abort_from_another_task_and_self_abort() {
         1
     });
     *slot.borrow_mut() = Some(me);
-    wait_until(LIMIT, "self-aborted task finished", || slot.borrow().as_ref().unwrap().is_finished()).await;
+    wait_until(LIMIT, "self-aborted task finished", || {
+        slot.borrow().as_ref().unwrap().is_finished()
+    })
+    .await;
     let me = slot.borrow_mut().take().unwrap();
     assert!(me.await.unwrap_err().is_cancelled());
-    assert!(!reached.get(), "the task stopped at the await after its abort");
+    assert!(
+        !reached.get(),
+        "the task stopped at the await after its abort"
+    );
 }
 
 /// A future that, each time it is polled without its flag set, sends its
@@ -180,7 +197,9 @@ impl Future for RemoteWake {
         }
         if !self.sent {
             self.sent = true;
-            self.to_thread.send((cx.waker().clone(), self.flag.clone())).unwrap();
+            self.to_thread
+                .send((cx.waker().clone(), self.flag.clone()))
+                .unwrap();
         }
         Poll::Pending
     }
@@ -188,7 +207,10 @@ impl Future for RemoteWake {
 
 /// A std thread that wakes whatever it is sent (by value or by reference,
 /// alternately) until the channel closes.
-fn waker_thread() -> (mpsc::Sender<(Waker, Arc<AtomicBool>)>, std::thread::JoinHandle<usize>) {
+fn waker_thread() -> (
+    mpsc::Sender<(Waker, Arc<AtomicBool>)>,
+    std::thread::JoinHandle<usize>,
+) {
     let (tx, rx) = mpsc::channel::<(Waker, Arc<AtomicBool>)>();
     let thread = std::thread::spawn(move || {
         let mut n = 0;
@@ -215,14 +237,26 @@ async fn wakers_woken_from_another_thread_lose_no_wakeups() {
     let t = tx.clone();
     let task = aio::spawn(async move {
         for _ in 0..N / 2 {
-            RemoteWake { flag: Arc::new(AtomicBool::new(false)), to_thread: t.clone(), sent: false }.await;
+            RemoteWake {
+                flag: Arc::new(AtomicBool::new(false)),
+                to_thread: t.clone(),
+                sent: false,
+            }
+            .await;
         }
     });
-    within(LIMIT, "10,000 cross-thread wakes of a task", task).await.unwrap();
+    within(LIMIT, "10,000 cross-thread wakes of a task", task)
+        .await
+        .unwrap();
     // ... and from the root future (block_on's waker).
     let root = async {
         for _ in 0..N / 2 {
-            RemoteWake { flag: Arc::new(AtomicBool::new(false)), to_thread: tx.clone(), sent: false }.await;
+            RemoteWake {
+                flag: Arc::new(AtomicBool::new(false)),
+                to_thread: tx.clone(),
+                sent: false,
+            }
+            .await;
         }
     };
     within(LIMIT, "cross-thread wakes of the root future", root).await;
@@ -343,13 +377,27 @@ async fn a_task_spinning_on_yield_now_does_not_starve_io_or_timers() {
     });
     // Timers fire while the spinner is always runnable.
     let start = Instant::now();
-    within(LIMIT, "sleep next to a spinning task", sleep(Duration::from_millis(20))).await;
-    assert!(start.elapsed() < Duration::from_secs(2), "timer starved: {:?}", start.elapsed());
+    within(
+        LIMIT,
+        "sleep next to a spinning task",
+        sleep(Duration::from_millis(20)),
+    )
+    .await;
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "timer starved: {:?}",
+        start.elapsed()
+    );
     // I/O completes too.
     let (mut a, mut b) = UnixStream::pair().unwrap();
     let (res, _) = a.write_all(b"io".to_vec()).await;
     res.unwrap();
-    let (res, got) = within(LIMIT, "read next to a spinning task", b.read_exact(Vec::with_capacity(2))).await;
+    let (res, got) = within(
+        LIMIT,
+        "read next to a spinning task",
+        b.read_exact(Vec::with_capacity(2)),
+    )
+    .await;
     res.unwrap();
     assert_eq!(got, b"io");
     stop.set(true);
@@ -371,7 +419,9 @@ async fn spawn_blocking_returns_its_result_from_another_thread() {
 
 #[aio::test]
 async fn spawn_blocking_panic_is_reported_as_a_join_error() {
-    let err = spawn_blocking(|| -> u8 { panic!("blocking boom") }).await.unwrap_err();
+    let err = spawn_blocking(|| -> u8 { panic!("blocking boom") })
+        .await
+        .unwrap_err();
     assert!(err.is_panic());
     assert_eq!(panic_message(err.into_panic()), "blocking boom");
     // The pool and the runtime still work.
@@ -400,5 +450,8 @@ async fn many_blocking_calls_run_concurrently_while_the_runtime_serves() {
     for (i, h) in handles.into_iter().enumerate() {
         assert_eq!(within(LIMIT, "blocking call", h).await.unwrap(), i);
     }
-    assert!(peak.load(Ordering::SeqCst) > 1, "blocking calls ran one at a time");
+    assert!(
+        peak.load(Ordering::SeqCst) > 1,
+        "blocking calls ran one at a time"
+    );
 }

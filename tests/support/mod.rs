@@ -70,13 +70,23 @@ impl TrackedBuf {
     /// A zero-filled buffer of `capacity` bytes with nothing initialized
     /// (`filled == 0`): ready to be read into.
     pub fn empty(log: &Log, id: u32, capacity: usize) -> TrackedBuf {
-        TrackedBuf { mem: vec![0; capacity].into_boxed_slice(), filled: 0, id, log: log.clone() }
+        TrackedBuf {
+            mem: vec![0; capacity].into_boxed_slice(),
+            filled: 0,
+            id,
+            log: log.clone(),
+        }
     }
 
     /// A buffer holding `data` (all initialized): ready to be written out.
     pub fn full(log: &Log, id: u32, data: Vec<u8>) -> TrackedBuf {
         let filled = data.len();
-        TrackedBuf { mem: data.into_boxed_slice(), filled, id, log: log.clone() }
+        TrackedBuf {
+            mem: data.into_boxed_slice(),
+            filled,
+            id,
+            log: log.clone(),
+        }
     }
 
     pub fn filled(&self) -> &[u8] {
@@ -122,7 +132,10 @@ unsafe impl IoBufMut for TrackedBuf {
     }
 
     unsafe fn set_init(&mut self, pos: usize) {
-        assert!(pos <= self.mem.len() - self.filled, "set_init past the region");
+        assert!(
+            pos <= self.mem.len() - self.filled,
+            "set_init past the region"
+        );
         self.filled += pos;
     }
 }
@@ -137,7 +150,11 @@ pub struct CountedBuf {
 
 impl CountedBuf {
     pub fn new(drops: &Arc<AtomicUsize>, capacity: usize) -> CountedBuf {
-        CountedBuf { mem: vec![0; capacity].into_boxed_slice(), filled: 0, drops: drops.clone() }
+        CountedBuf {
+            mem: vec![0; capacity].into_boxed_slice(),
+            filled: 0,
+            drops: drops.clone(),
+        }
     }
 }
 
@@ -170,7 +187,10 @@ unsafe impl IoBufMut for CountedBuf {
     }
 
     unsafe fn set_init(&mut self, pos: usize) {
-        assert!(pos <= self.mem.len() - self.filled, "set_init past the region");
+        assert!(
+            pos <= self.mem.len() - self.filled,
+            "set_init past the region"
+        );
         self.filled += pos;
     }
 }
@@ -207,7 +227,14 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
 /// Index of the first differing byte, for assertion messages that don't
 /// print megabytes.
 pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
-    a.iter().zip(b).position(|(x, y)| x != y).or(if a.len() == b.len() { None } else { Some(a.len().min(b.len())) })
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or(if a.len() == b.len() {
+            None
+        } else {
+            Some(a.len().min(b.len()))
+        })
 }
 
 // ---------------------------------------------------------------------------
@@ -217,16 +244,24 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
 /// Number of open descriptors of this process (entries of /proc/self/fd,
 /// minus the one `read_dir` itself holds while listing).
 pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("list /proc/self/fd").count() - 1
+    std::fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .count()
+        - 1
 }
 
 /// The open descriptors of this process with what they point to, for
 /// failure messages.
 pub fn fd_listing() -> Vec<(RawFd, String)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/fd").expect("list /proc/self/fd").flatten() {
+    for entry in std::fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .flatten()
+    {
         let fd: RawFd = entry.file_name().to_string_lossy().parse().unwrap_or(-1);
-        let target = std::fs::read_link(entry.path()).map(|p| p.display().to_string()).unwrap_or_default();
+        let target = std::fs::read_link(entry.path())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         out.push((fd, target));
     }
     out.sort();
@@ -244,13 +279,24 @@ pub fn process_lock() -> MutexGuard<'static, ()> {
 /// Raises the soft RLIMIT_NOFILE to at least `want` (up to the hard limit)
 /// and returns the soft limit in effect.
 pub fn raise_nofile(want: u64) -> u64 {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into a valid rlimit.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0, "getrlimit");
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) },
+        0,
+        "getrlimit"
+    );
     if lim.rlim_cur < want {
         lim.rlim_cur = want.min(lim.rlim_max);
         // SAFETY: setrlimit reads a valid rlimit.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0, "setrlimit");
+        assert_eq!(
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) },
+            0,
+            "setrlimit"
+        );
     }
     lim.rlim_cur
 }
@@ -260,8 +306,21 @@ pub fn sockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_
     let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `value`.
-    let rc = unsafe { libc::getsockopt(fd, level, name, (&mut value as *mut libc::c_int).cast(), &mut len) };
-    assert_eq!(rc, 0, "getsockopt({level}, {name}) on fd {fd}: {}", io::Error::last_os_error());
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "getsockopt({level}, {name}) on fd {fd}: {}",
+        io::Error::last_os_error()
+    );
     value
 }
 
@@ -270,8 +329,14 @@ pub fn cpu_time() -> Duration {
     // SAFETY: rusage is plain data; getrusage fills it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: valid pointer to a rusage.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0, "getrusage");
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) },
+        0,
+        "getrusage"
+    );
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
@@ -289,7 +354,10 @@ pub fn drivers() -> Vec<aio::Driver> {
         _ => {}
     }
     let mut out = Vec::new();
-    match aio::RuntimeBuilder::new().driver(aio::Driver::IoUring).build() {
+    match aio::RuntimeBuilder::new()
+        .driver(aio::Driver::IoUring)
+        .build()
+    {
         Ok(rt) => {
             drop(rt);
             out.push(aio::Driver::IoUring);
@@ -317,10 +385,12 @@ pub fn on_uring() -> bool {
 
 /// Polls `fut` once; `Some(output)` if it completed.
 pub async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Option<F::Output> {
-    poll_fn(|cx| Poll::Ready(match Pin::new(&mut *fut).poll(cx) {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
-    }))
+    poll_fn(|cx| {
+        Poll::Ready(match Pin::new(&mut *fut).poll(cx) {
+            Poll::Ready(v) => Some(v),
+            Poll::Pending => None,
+        })
+    })
     .await
 }
 
@@ -337,7 +407,10 @@ pub async fn yield_times(n: usize) {
 pub async fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting until {what}");
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting until {what}"
+        );
         aio::time::sleep(Duration::from_millis(1)).await;
     }
 }
@@ -348,13 +421,10 @@ pub async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::
 }
 
 /// Runs `fut` with a deadline; panics naming `what` if it doesn't finish.
-#[track_caller]
-pub fn within<F: Future>(limit: Duration, what: &'static str, fut: F) -> impl Future<Output = F::Output> {
-    async move {
-        match aio::time::timeout(limit, fut).await {
-            Ok(v) => v,
-            Err(_) => panic!("{what}: did not finish within {limit:?}"),
-        }
+pub async fn within<F: Future>(limit: Duration, what: &str, fut: F) -> F::Output {
+    match aio::time::timeout(limit, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: did not finish within {limit:?}"),
     }
 }
 
@@ -386,7 +456,11 @@ pub fn run_child(name: &str) -> (std::process::ExitStatus, String) {
         .env(CHILD_ENV, name)
         .output()
         .expect("spawn the child test process");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status, text)
 }
 
