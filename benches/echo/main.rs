@@ -49,7 +49,7 @@ use servers::Server;
 
 const USAGE: &str = "\
 usage: echo [--smoke] [--sizes 64,1024,4096] [--conns 16,64,256] [--secs 3]
-            [--warmup 0.5] [--rounds 5] [--servers aio-uring,aio-epoll,tokio,monoio]
+            [--warmup 0.5] [--rounds 5] [--retries 2] [--servers aio-uring,aio-epoll,tokio,monoio]
             [--server-cpu 0] [--client-cpu 1] [--nice -20] [--out DIR]
        echo --server NAME --addr 127.0.0.1:0 --cpu 0 --size 1024   (internal: one server)";
 
@@ -77,6 +77,8 @@ struct Options {
     measure: Duration,
     warmup: Duration,
     rounds: usize,
+    /// How many times a disturbed round is measured again.
+    retries: usize,
     servers: Vec<Server>,
     server_cpu: usize,
     client_cpu: usize,
@@ -95,6 +97,7 @@ impl Options {
             measure: Duration::from_secs(3),
             warmup: Duration::from_millis(500),
             rounds: 5,
+            retries: 2,
             servers: Server::ALL.to_vec(),
             server_cpu: 0,
             client_cpu: 1,
@@ -124,6 +127,7 @@ impl Options {
                 "--secs" => opts.measure = parse_secs(arg, &value()?)?,
                 "--warmup" => opts.warmup = parse_secs(arg, &value()?)?,
                 "--rounds" => opts.rounds = parse_num(arg, &value()?)?,
+                "--retries" => opts.retries = parse_num(arg, &value()?)?,
                 "--server-cpu" => opts.server_cpu = parse_num(arg, &value()?)?,
                 "--client-cpu" => opts.client_cpu = parse_num(arg, &value()?)?,
                 "--nice" => {
@@ -158,6 +162,7 @@ impl Options {
             opts.measure = Duration::from_secs(1);
             opts.warmup = Duration::from_millis(200);
             opts.rounds = 1;
+            opts.retries = 0;
             if !explicit_out {
                 opts.out_dir.push("smoke");
             }
@@ -202,6 +207,7 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
             warmup: opts.warmup,
             measure: opts.measure,
             rounds: opts.rounds,
+            retries: opts.retries,
             servers: opts.servers.clone(),
             server_cpu: opts.server_cpu,
             client_cpu: opts.client_cpu,
@@ -231,12 +237,21 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
                     .skip(round - 1)
                     .take(opts.servers.len());
                 for &server in order {
-                    let result = measure_one(&exe, opts, server, combo, round);
-                    eprintln!(
-                        "  {combo} round {round}/{}: {}",
-                        opts.rounds,
-                        result.summary_line()
-                    );
+                    // A round disturbed by other work on the machine is run
+                    // again (up to --retries times); the last attempt counts.
+                    let mut attempt = 0;
+                    let result = loop {
+                        let result = measure_one(&exe, opts, server, combo, round);
+                        eprintln!(
+                            "  {combo} round {round}/{}: {}",
+                            opts.rounds,
+                            result.summary_line()
+                        );
+                        if !result.disturbed() || attempt == opts.retries {
+                            break result;
+                        }
+                        attempt += 1;
+                    };
                     report.push(combo, result);
                 }
             }

@@ -110,6 +110,17 @@ impl RoundResult {
         }
     }
 
+    /// Whether something outside the benchmark took CPU time from it.
+    ///
+    /// The load is a closed loop between two processes on two CPUs of their
+    /// own: whichever side is slower runs flat out, so in an undisturbed
+    /// round one of them is close to 100% busy. When neither reached
+    /// [`DISTURBED_BELOW`], both were waiting for a CPU that other work was
+    /// using, and the round measured the machine's load, not the server.
+    pub fn disturbed(&self) -> bool {
+        self.requests > 0 && self.cpu_busy.max(self.client_busy) < DISTURBED_BELOW
+    }
+
     /// One line for the progress log.
     pub fn summary_line(&self) -> String {
         let mut line = format!(
@@ -127,9 +138,19 @@ impl RoundResult {
         if let Some(e) = &self.first_error {
             line.push_str(&format!(" ({e})"));
         }
+        if self.disturbed() {
+            line.push_str(&format!(
+                "  [disturbed: neither side reached {:.0}% CPU]",
+                DISTURBED_BELOW * 100.0
+            ));
+        }
         line
     }
 }
+
+/// CPU busy fraction below which, on both sides, a round counts as
+/// disturbed (see [`RoundResult::disturbed`]).
+pub const DISTURBED_BELOW: f64 = 0.8;
 
 /// Medians over rounds of one server in one combination (each figure is the
 /// median of that figure; errors and requests are totals).
@@ -149,6 +170,9 @@ pub struct Summary {
     pub p999_us: f64,
     pub requests: u64,
     pub errors: u64,
+    /// Rounds measured, and how many of them were disturbed.
+    pub rounds: usize,
+    pub disturbed: usize,
 }
 
 /// Every round of one combination.
@@ -185,6 +209,8 @@ impl ComboResults {
                     p999_us: med(|r| r.p999_us),
                     requests: runs.iter().map(|r| r.requests).sum(),
                     errors: runs.iter().map(|r| r.errors).sum(),
+                    rounds: runs.len(),
+                    disturbed: runs.iter().filter(|r| r.disturbed()).count(),
                 })
             })
             .collect()
@@ -213,6 +239,8 @@ pub struct Conditions {
     pub warmup: Duration,
     pub measure: Duration,
     pub rounds: usize,
+    /// Attempts allowed to a disturbed round beyond the first.
+    pub retries: usize,
     pub servers: Vec<Server>,
     pub server_cpu: usize,
     pub client_cpu: usize,
@@ -299,7 +327,9 @@ impl Report {
              per request; \"server busy\" is that time over wall time (100% = one core), \
              \"client busy\" the same for the load generator (near 100%: the client \
              limited req/s, so compare CPU/req); \
-             latency is per request, first byte sent to last byte received.\n",
+             latency is per request, first byte sent to last byte received; a run in \
+             which neither side reached {:.0}% CPU (other work on the machine) was \
+             retried up to {} time(s).\n",
             m.cpu_model,
             m.cores,
             m.kernel,
@@ -309,6 +339,8 @@ impl Report {
             c.rounds,
             c.measure.as_secs_f64(),
             c.warmup.as_secs_f64(),
+            DISTURBED_BELOW * 100.0,
+            c.retries,
         )
     }
 
@@ -357,6 +389,17 @@ impl Report {
                     s.errors,
                 )?;
             }
+            let disturbed: usize = summaries.iter().map(|s| s.disturbed).sum();
+            if disturbed > 0 {
+                let rounds: usize = summaries.iter().map(|s| s.rounds).sum();
+                writeln!(
+                    out,
+                    "\n> {disturbed} of these {rounds} runs were disturbed (neither the server nor \
+                     the load generator reached {:.0}% CPU: other work was using these CPUs); \
+                     treat this table with care.",
+                    DISTURBED_BELOW * 100.0
+                )?;
+            }
         }
         Ok(())
     }
@@ -383,11 +426,12 @@ impl Report {
         let c = &self.conditions;
         writeln!(
             out,
-            "  \"config\": {{\"warmup_s\": {}, \"measure_s\": {}, \"rounds\": {}, \"servers\": [{}], \
+            "  \"config\": {{\"warmup_s\": {}, \"measure_s\": {}, \"rounds\": {}, \"retries\": {}, \"servers\": [{}], \
              \"server_cpu\": {}, \"client_cpu\": {}, \"nice\": {}}},",
             c.warmup.as_secs_f64(),
             c.measure.as_secs_f64(),
             c.rounds,
+            c.retries,
             c.servers.iter().map(|s| json_str(s.name())).collect::<Vec<_>>().join(", "),
             c.server_cpu,
             c.client_cpu,
@@ -432,7 +476,7 @@ impl Report {
                     format!(
                         "        {{\"server\": {}, \"round\": {}, \"requests\": {}, \"req_per_sec\": {}, \
                          \"cpu_us_per_req\": {}, \"cpu_busy\": {}, \"client_busy\": {}, \"p50_us\": {}, \
-                         \"p99_us\": {}, \"p999_us\": {}, \"errors\": {}, \"first_error\": {}}}",
+                         \"p99_us\": {}, \"p999_us\": {}, \"errors\": {}, \"disturbed\": {}, \"first_error\": {}}}",
                         json_str(r.server.name()),
                         r.round,
                         r.requests,
@@ -444,6 +488,7 @@ impl Report {
                         json_num(r.p99_us),
                         json_num(r.p999_us),
                         r.errors,
+                        r.disturbed(),
                         r.first_error.as_deref().map_or_else(|| "null".to_string(), json_str),
                     )
                 })
