@@ -456,3 +456,17 @@ fn accept_under_emfile_child() {
         println!("EMFILE-OK {driver:?}");
     }
 }
+
+#[aio::test]
+async fn too_many_iovecs_is_an_error_with_the_buffers_back() {
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let bufs: Vec<Vec<u8>> = (0..2000).map(|_| Vec::with_capacity(4)).collect();
+    let (res, bufs) = within(LIMIT, "readv", a.readv(bufs)).await;
+    assert!(res.is_err(), "2,000 iovecs exceed IOV_MAX: {res:?}");
+    assert_eq!(bufs.len(), 2000, "every buffer comes back");
+    let bufs: Vec<Vec<u8>> = (0..2000).map(|_| b"x".to_vec()).collect();
+    let (res, bufs) = within(LIMIT, "writev", b.writev(bufs)).await;
+    assert!(res.is_err(), "{res:?}");
+    assert_eq!(bufs.len(), 2000);
+    assert_still_serving().await;
+}

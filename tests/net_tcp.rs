@@ -477,3 +477,98 @@ async fn vectored_io_and_read_exact_over_tcp() {
     assert_eq!(&b"alpha-beta-gamma"[..n], &joined[..]);
     server.abort();
 }
+
+/// A read into a buffer with no room (a `Vec` without spare capacity) is
+/// documented to read nothing, `Ok(0)`; it must not wait for data.
+#[aio::test]
+#[ignore = "bug: a zero-length read submits recv(len 0), which the kernel blocks on until data arrives \
+            (TCP/Unix SO_RCVLOWAT >= 1), on both drivers; it should return Ok(0) at once without a syscall"]
+async fn zero_length_read_returns_ok_0_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, accepted) = connect_pair(&listener, None).await;
+    let _client = client.unwrap();
+    let (mut server, _) = accepted.unwrap();
+    let (res, buf) = within(
+        Duration::from_secs(2),
+        "zero-length read",
+        server.read(Vec::new()),
+    )
+    .await;
+    assert_eq!(res.unwrap(), 0);
+    assert!(buf.is_empty());
+    let full = Vec::from(*b"full");
+    let (res, full) = within(
+        Duration::from_secs(2),
+        "read into a full Vec",
+        server.read(full),
+    )
+    .await;
+    assert_eq!(res.unwrap(), 0);
+    assert_eq!(full, b"full", "a full Vec is left as it was");
+}
+
+#[aio::test]
+async fn zero_length_writes_complete_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, accepted) = connect_pair(&listener, None).await;
+    let mut client = client.unwrap();
+    let (mut server, _) = accepted.unwrap();
+    let (res, buf) = within(
+        Duration::from_secs(2),
+        "empty write",
+        client.write(Vec::new()),
+    )
+    .await;
+    assert_eq!(res.unwrap(), 0);
+    assert!(buf.is_empty());
+    let (res, _) = within(
+        Duration::from_secs(2),
+        "empty write_all",
+        client.write_all(Vec::new()),
+    )
+    .await;
+    assert_eq!(res.unwrap(), 0);
+    // A full buffer makes read_exact a no-op.
+    let (res, full) = within(
+        Duration::from_secs(2),
+        "read_exact of nothing",
+        server.read_exact(Vec::from(*b"ab")),
+    )
+    .await;
+    assert_eq!(res.unwrap(), 0);
+    assert_eq!(full, b"ab");
+    // The stream still works.
+    let (res, _) = client.write_all(b"after".to_vec()).await;
+    res.unwrap();
+    let (res, got) = server.read_exact(Vec::with_capacity(5)).await;
+    res.unwrap();
+    assert_eq!(got, b"after");
+}
+
+#[aio::test]
+async fn slices_write_and_read_exactly_their_range() {
+    use aio::buf::{IoBuf, IoBufMut};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, accepted) = connect_pair(&listener, None).await;
+    let mut client = client.unwrap();
+    let (mut server, _) = accepted.unwrap();
+    let data = b"0123456789".to_vec();
+    let (res, slice) = client.write_all(data.slice(3..7)).await;
+    assert_eq!(res.unwrap(), 4);
+    assert_eq!(
+        slice.into_inner(),
+        b"0123456789",
+        "the whole buffer comes back"
+    );
+    // Read exactly 4 bytes after what the Vec already holds.
+    let mut buf = Vec::with_capacity(64);
+    buf.extend_from_slice(b"<<");
+    let (res, slice) = within(
+        LIMIT,
+        "read_exact into slice",
+        server.read_exact(buf.slice_mut(..4)),
+    )
+    .await;
+    assert_eq!(res.unwrap(), 4);
+    assert_eq!(slice.into_inner(), b"<<3456");
+}

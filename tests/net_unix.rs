@@ -268,3 +268,30 @@ async fn unix_from_std() {
     assert_eq!(res.unwrap(), 1);
     assert_eq!(got, b"d");
 }
+
+#[aio::test]
+async fn read_exact_fills_a_user_buffer_arriving_in_pieces() {
+    // A user-implemented IoBufMut whose writable region moves as it fills:
+    // the runtime must report each piece with set_init and ask for the
+    // region again.
+    let log = support::new_log();
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let data = pattern(77, 10_000);
+    let d = data.clone();
+    let writer = aio::spawn(async move {
+        for chunk in d.chunks(999) {
+            let (res, _) = b.write_all(chunk.to_vec()).await;
+            res.unwrap();
+            aio::time::sleep(Duration::from_micros(200)).await;
+        }
+        b
+    });
+    let buf = support::TrackedBuf::empty(&log, 1, 10_000);
+    let (res, buf) = within(LIMIT, "read_exact", a.read_exact(buf)).await;
+    assert_eq!(res.unwrap(), 10_000);
+    assert_eq!(first_difference(buf.filled(), &data), None);
+    drop(buf);
+    assert_eq!(support::occurrences(&log, support::Event::BufDropped(1)), 1);
+    assert_eq!(support::occurrences(&log, support::Event::Scribbled(1)), 0);
+    let _b = writer.await.unwrap();
+}

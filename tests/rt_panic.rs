@@ -228,3 +228,23 @@ async fn join_handle_of_a_panicked_task_is_finished() {
     support::wait_until(LIMIT, "panicked task is finished", || h.is_finished()).await;
     assert!(h.await.unwrap_err().is_panic());
 }
+
+#[aio::test]
+async fn a_detached_task_panicking_does_not_disturb_the_runtime() {
+    let alive = Rc::new(Cell::new(false));
+    for i in 0..10 {
+        drop(aio::spawn(async move {
+            aio::task::yield_now().await;
+            panic!("detached panic {i}");
+        }));
+    }
+    let a = alive.clone();
+    let h = aio::spawn(async move {
+        sleep(Duration::from_millis(5)).await;
+        a.set(true);
+    });
+    within(LIMIT, "task after detached panics", h)
+        .await
+        .unwrap();
+    assert!(alive.get());
+}

@@ -455,3 +455,46 @@ async fn many_blocking_calls_run_concurrently_while_the_runtime_serves() {
         "blocking calls ran one at a time"
     );
 }
+
+#[aio::test]
+async fn block_on_inside_a_runtime_panics_saying_why() {
+    let payload = catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let inner = aio::Runtime::new().unwrap();
+        inner.block_on(async {});
+    }))
+    .expect_err("block_on inside a runtime must panic");
+    let msg = panic_message(payload);
+    assert!(
+        msg.contains("aio::spawn"),
+        "the message says what to do instead: {msg}"
+    );
+    // The outer runtime is unaffected.
+    assert_eq!(aio::spawn(async { 3 }).await.unwrap(), 3);
+}
+
+#[aio::test]
+async fn spawn_from_a_blocking_thread_panics_and_is_reported() {
+    let err = spawn_blocking(|| drop(aio::spawn(async {})))
+        .await
+        .unwrap_err();
+    assert!(err.is_panic());
+    let msg = panic_message(err.into_panic());
+    assert!(msg.contains("block_on"), "{msg}");
+}
+
+#[aio::test]
+async fn driver_current_names_the_running_backend() {
+    let d = aio::Driver::current();
+    assert!(
+        matches!(d, aio::Driver::IoUring | aio::Driver::Epoll),
+        "{d:?}"
+    );
+    if let Ok(forced) = std::env::var("AIO_DRIVER") {
+        let want = if forced.contains("epoll") {
+            aio::Driver::Epoll
+        } else {
+            aio::Driver::IoUring
+        };
+        assert_eq!(d, want);
+    }
+}
