@@ -237,41 +237,15 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
                     .skip(round - 1)
                     .take(opts.servers.len());
                 for &server in order {
-                    // A round disturbed by other work on the machine is run
-                    // again (up to --retries times); the last attempt counts.
-                    let mut attempt = 0;
-                    let result = loop {
-                        let result = measure_one(&exe, opts, server, combo, round);
-                        eprintln!(
-                            "  {combo} round {round}/{}: {}",
-                            opts.rounds,
-                            result.summary_line()
-                        );
-                        if !result.disturbed() || attempt == opts.retries {
-                            break result;
-                        }
-                        attempt += 1;
-                    };
-                    report.push(combo, result);
+                    report.push(
+                        combo,
+                        measure_with_retries(&exe, opts, server, combo, round),
+                    );
                 }
             }
         }
     }
-
-    let markdown = report.markdown();
-    println!("{markdown}");
-    std::fs::create_dir_all(&opts.out_dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", opts.out_dir.display())))?;
-    for (name, contents) in [
-        ("report.md", markdown),
-        ("results.json", report.json()),
-        ("echo.svg", svg::chart(&report)),
-    ] {
-        let path = opts.out_dir.join(name);
-        std::fs::write(&path, contents)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        eprintln!("echo: wrote {}", path.display());
-    }
+    write_outputs(&report, &opts.out_dir)?;
 
     let failures = report.failures();
     if failures.is_empty() {
@@ -282,6 +256,51 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
         }
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// Measures one round; a round disturbed by other work on the machine is
+/// measured again, up to `--retries` times, and the last attempt counts.
+fn measure_with_retries(
+    exe: &Path,
+    opts: &Options,
+    server: Server,
+    combo: Combo,
+    round: usize,
+) -> RoundResult {
+    let mut attempt = 0;
+    loop {
+        let result = measure_one(exe, opts, server, combo, round);
+        let retry = result.disturbed() && attempt < opts.retries;
+        eprintln!(
+            "  {combo} round {round}/{}: {}{}",
+            opts.rounds,
+            result.summary_line(),
+            if retry { " -> again" } else { "" }
+        );
+        if !retry {
+            return result;
+        }
+        attempt += 1;
+    }
+}
+
+/// Prints the markdown report and writes it, the JSON and the chart to `dir`.
+fn write_outputs(report: &Report, dir: &Path) -> io::Result<()> {
+    let markdown = report.markdown();
+    println!("{markdown}");
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    for (name, contents) in [
+        ("report.md", markdown),
+        ("results.json", report.json()),
+        ("echo.svg", svg::chart(report)),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, contents)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        eprintln!("echo: wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Launches `server`, drives it for one warm-up plus window, and stops it.
