@@ -117,5 +117,5 @@ pub use channel::{
 pub use core_id::CoreId;
 pub use current::current;
 pub use launcher::Cores;
-pub use shutdown::{InFlight, Shutdown, Wait};
+pub use shutdown::{InFlight, Shutdown, ShutdownWait};
 pub use signal::shutdown_signal;

@@ -102,8 +102,8 @@ impl Shutdown {
     ///
     /// # Cancel safety
     /// Cancel safe: dropping it only removes its registration.
-    pub fn wait(&self) -> Wait<'_> {
-        Wait {
+    pub fn wait(&self) -> ShutdownWait<'_> {
+        ShutdownWait {
             inner: &self.inner,
             key: None,
             until_drained: false,
@@ -156,8 +156,8 @@ impl Shutdown {
     ///
     /// # Cancel safety
     /// Cancel safe: dropping it only removes its registration.
-    pub fn drained(&self) -> Wait<'_> {
-        Wait {
+    pub fn drained(&self) -> ShutdownWait<'_> {
+        ShutdownWait {
             inner: &self.inner,
             key: None,
             until_drained: true,
@@ -198,14 +198,14 @@ impl fmt::Debug for Shutdown {
 /// # Cancel safety
 /// Cancel safe.
 #[must_use = "futures do nothing unless awaited"]
-pub struct Wait<'a> {
+pub struct ShutdownWait<'a> {
     inner: &'a Inner,
     /// `(slot, id)` in `inner.waiters` while registered.
     key: Option<(usize, u64)>,
     until_drained: bool,
 }
 
-impl Future for Wait<'_> {
+impl Future for ShutdownWait<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -231,7 +231,7 @@ impl Future for Wait<'_> {
     }
 }
 
-impl Wait<'_> {
+impl ShutdownWait<'_> {
     fn deregister(&mut self) {
         if let Some(k) = self.key.take() {
             self.inner.lock().remove(k);
@@ -239,15 +239,15 @@ impl Wait<'_> {
     }
 }
 
-impl Drop for Wait<'_> {
+impl Drop for ShutdownWait<'_> {
     fn drop(&mut self) {
         self.deregister();
     }
 }
 
-impl fmt::Debug for Wait<'_> {
+impl fmt::Debug for ShutdownWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wait")
+        f.debug_struct("ShutdownWait")
             .field("until_drained", &self.until_drained)
             .finish_non_exhaustive()
     }
