@@ -328,8 +328,7 @@ impl Report {
              \"client busy\" the same for the load generator (near 100%: the client \
              limited req/s, so compare CPU/req); \
              latency is per request, first byte sent to last byte received; a run in \
-             which neither side reached {:.0}% CPU (other work on the machine) was \
-             retried up to {} time(s).\n",
+             which neither side reached {:.0}% CPU (other work on the machine) was {}.\n",
             m.cpu_model,
             m.cores,
             m.kernel,
@@ -340,7 +339,10 @@ impl Report {
             c.measure.as_secs_f64(),
             c.warmup.as_secs_f64(),
             DISTURBED_BELOW * 100.0,
-            c.retries,
+            match c.retries {
+                0 => "kept as it was".to_string(),
+                n => format!("measured again, up to {n} time(s)"),
+            },
         )
     }
 
