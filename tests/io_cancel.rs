@@ -413,3 +413,110 @@ async fn cancellation_races_in_a_loop_keep_every_buffer_accounted_for() {
         "bytes out of order or duplicated: {received:?}"
     );
 }
+
+/// A read buffer whose Drop uses the runtime: it spawns a task that does
+/// I/O. The runtime must not be borrowed while it releases a cancelled
+/// op's buffer.
+struct ReentrantBuf {
+    mem: Box<[u8]>,
+    on_drop: Option<UnixStream>,
+    spawned: Rc<std::cell::Cell<bool>>,
+}
+
+// SAFETY: the writable region is the boxed slice, stable across moves.
+unsafe impl aio::buf::IoBufMut for ReentrantBuf {
+    fn write_ptr(&mut self) -> *mut u8 {
+        self.mem.as_mut_ptr()
+    }
+    fn bytes_total(&self) -> usize {
+        self.mem.len()
+    }
+    unsafe fn set_init(&mut self, _pos: usize) {}
+}
+
+impl Drop for ReentrantBuf {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.on_drop.take() {
+            let spawned = self.spawned.clone();
+            aio::spawn(async move {
+                let (res, _) = s.write_all(b"from a buffer's Drop".to_vec()).await;
+                res.unwrap();
+                spawned.set(true);
+            });
+        }
+    }
+}
+
+use std::rc::Rc;
+
+#[aio::test]
+async fn a_cancelled_ops_buffer_may_use_the_runtime_in_its_drop() {
+    let (mut a, _a_peer) = UnixStream::pair().unwrap();
+    let (x, mut y) = UnixStream::pair().unwrap();
+    let spawned = Rc::new(std::cell::Cell::new(false));
+    let buf = ReentrantBuf {
+        mem: vec![0; 64].into_boxed_slice(),
+        on_drop: Some(x),
+        spawned: spawned.clone(),
+    };
+    assert!(timeout(ms(5), a.read(buf)).await.is_err());
+    // The buffer is dropped when the cancellation completes, inside the
+    // driver's dispatch; its Drop spawns a task that writes to `y`'s peer.
+    let (res, got) = within(
+        LIMIT,
+        "write from the Drop",
+        y.read_exact(Vec::with_capacity(20)),
+    )
+    .await;
+    res.unwrap();
+    assert_eq!(got, b"from a buffer's Drop");
+    wait_until(ms(2000), "the spawned task finished", || spawned.get()).await;
+}
+
+#[aio::test]
+async fn aborts_racing_completions_keep_every_buffer_accounted_for() {
+    // Tasks parked in reads are aborted in the same tick their data is
+    // written, so abort, completion and cancellation land in every order.
+    let log = new_log();
+    let mut ids = 0..;
+    for round in 0..20u64 {
+        let mut tasks = Vec::new();
+        let mut writers = Vec::new();
+        for _ in 0..20 {
+            let id = ids.next().unwrap();
+            let (a, b) = UnixStream::pair().unwrap();
+            let l = log.clone();
+            tasks.push(aio::spawn(async move {
+                let mut a = a;
+                let (res, buf) = a.read(TrackedBuf::empty(&l, id, 16)).await;
+                (res.map(|_| buf.filled().to_vec()), a)
+            }));
+            writers.push(b);
+        }
+        support::yield_times(2).await;
+        for (i, b) in writers.iter_mut().enumerate() {
+            // Every task that is not aborted gets its byte; some aborted ones too.
+            if (i as u64 + round) % 2 == 0 || (i as u64 + round) % 3 == 0 {
+                let (res, _) = b.write_all(vec![7u8]).await;
+                res.unwrap();
+            }
+        }
+        for (i, t) in tasks.iter().enumerate() {
+            if (i as u64 + round) % 3 != 0 {
+                t.abort();
+            }
+        }
+        for t in tasks {
+            match within(LIMIT, "raced task", t).await {
+                Ok((res, _a)) => assert_eq!(res.unwrap(), vec![7u8]),
+                Err(e) => assert!(e.is_cancelled(), "{e}"),
+            }
+        }
+    }
+    let total = ids.next().unwrap();
+    wait_until(ms(2000), "every buffer released", || {
+        (0..total).all(|i| position(&log, Event::BufDropped(i)).is_some())
+    })
+    .await;
+    assert_each_freed_once(&log, 0..total);
+}

@@ -470,3 +470,14 @@ async fn too_many_iovecs_is_an_error_with_the_buffers_back() {
     assert_eq!(bufs.len(), 2000);
     assert_still_serving().await;
 }
+
+#[aio::test]
+async fn oversized_datagram_is_emsgsize_with_the_buffer_back() {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let big = vec![1u8; 70_000];
+    let (res, buf) = a.send_to(big, b.local_addr().unwrap()).await;
+    assert_eq!(res.unwrap_err().raw_os_error(), Some(libc::EMSGSIZE));
+    assert_eq!(buf.len(), 70_000, "the buffer comes back");
+    assert_still_serving().await;
+}

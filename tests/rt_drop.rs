@@ -237,3 +237,146 @@ fn many_runtimes_built_and_dropped_in_a_row() {
         }
     }
 }
+
+#[test]
+fn blocking_work_finishing_after_its_runtime_dropped_does_not_crash() {
+    for driver in drivers() {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let f = finished.clone();
+        let rt = runtime(driver);
+        rt.block_on(async move {
+            for _ in 0..4 {
+                let f = f.clone();
+                // Detached: the result's waker outlives the runtime.
+                drop(aio::task::spawn_blocking(move || {
+                    std::thread::sleep(Duration::from_millis(30));
+                    f.fetch_add(1, Ordering::SeqCst);
+                }));
+            }
+        });
+        drop(rt);
+        let start = Instant::now();
+        while finished.load(Ordering::SeqCst) < 4 && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            4,
+            "{driver:?}: the blocking calls ran to the end"
+        );
+        std::thread::sleep(Duration::from_millis(20)); // their wakes landed on a dead runtime
+    }
+}
+
+#[test]
+fn runtimes_on_several_threads_at_once_are_independent() {
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for driver in drivers() {
+                    let rt = runtime(driver);
+                    let sum = rt.block_on(async move {
+                        let (mut a, mut b) = UnixStream::pair().unwrap();
+                        let echo = aio::spawn(async move {
+                            use aio::io::AsyncWriteRentExt;
+                            let (res, buf) = aio::io::AsyncReadRentExt::read_exact(
+                                &mut b,
+                                Vec::with_capacity(8),
+                            )
+                            .await;
+                            res.unwrap();
+                            let (res, _) = b.write_all(buf).await;
+                            res.unwrap();
+                        });
+                        let (res, _) =
+                            aio::io::AsyncWriteRentExt::write_all(&mut a, t.to_le_bytes().to_vec())
+                                .await;
+                        res.unwrap();
+                        let (res, back) =
+                            aio::io::AsyncReadRentExt::read_exact(&mut a, Vec::with_capacity(8))
+                                .await;
+                        res.unwrap();
+                        echo.await.unwrap();
+                        u64::from_le_bytes(back.try_into().unwrap())
+                    });
+                    assert_eq!(sum, t, "{driver:?}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+/// A read buffer whose Drop spawns a task (and counts itself).
+struct SpawningBuf {
+    mem: Box<[u8]>,
+    drops: Arc<AtomicUsize>,
+}
+
+// SAFETY: the writable region is the boxed slice, stable across moves.
+unsafe impl aio::buf::IoBufMut for SpawningBuf {
+    fn write_ptr(&mut self) -> *mut u8 {
+        self.mem.as_mut_ptr()
+    }
+    fn bytes_total(&self) -> usize {
+        self.mem.len()
+    }
+    unsafe fn set_init(&mut self, _pos: usize) {}
+}
+
+impl Drop for SpawningBuf {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+        drop(aio::spawn(async {}));
+    }
+}
+
+#[test]
+fn buffers_whose_drop_spawns_are_released_at_shutdown_without_a_panic() {
+    for driver in drivers() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let took = drop_timed(driver, async move {
+            let mut keep = Vec::new();
+            for i in 0..20 {
+                let (a, b) = UnixStream::pair().unwrap();
+                let d = d.clone();
+                if i % 2 == 0 {
+                    // Parked in a task when the runtime drops.
+                    aio::spawn(async move {
+                        let (mut a, _b) = (a, b);
+                        let buf = SpawningBuf {
+                            mem: vec![0; 8].into_boxed_slice(),
+                            drops: d,
+                        };
+                        let _ = a.read(buf).await;
+                    });
+                } else {
+                    // Orphaned: cancellation pending when the runtime drops.
+                    let mut a = a;
+                    let buf = SpawningBuf {
+                        mem: vec![0; 8].into_boxed_slice(),
+                        drops: d,
+                    };
+                    let mut read = Box::pin(a.read(buf));
+                    assert!(support::poll_once(&mut read).await.is_none());
+                    drop(read);
+                    keep.push((a, b));
+                }
+            }
+            yield_times(2).await;
+            keep
+        });
+        assert!(
+            took < Duration::from_secs(1),
+            "{driver:?}: drop took {took:?}"
+        );
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            20,
+            "{driver:?}: every buffer released once"
+        );
+    }
+}
