@@ -65,17 +65,11 @@ pub(crate) fn start(
     match kind {
         Driver::IoUring => {
             let ring = setup_ring(entries)?;
-            Ok((
-                Driver::IoUring,
-                Backend::Uring(Uring::new(ring, shared.eventfd())),
-            ))
+            Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, &shared))))
         }
         Driver::Epoll => Ok((Driver::Epoll, Backend::Epoll(Epoll::new(shared)?))),
         Driver::Auto => match setup_ring(entries) {
-            Ok(ring) => Ok((
-                Driver::IoUring,
-                Backend::Uring(Uring::new(ring, shared.eventfd())),
-            )),
+            Ok(ring) => Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, &shared)))),
             Err(e) => {
                 *FALLBACK_REASON.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
                 Ok((Driver::Epoll, Backend::Epoll(Epoll::new(shared)?)))

@@ -423,6 +423,19 @@ impl IoDriver {
         }
     }
 
+    /// Queues a wake-up for the ring `target` through this runtime's own
+    /// ring. False when this runtime cannot (epoll, shut down, busy).
+    pub(crate) fn msg_ring(&self, target: &Arc<Shared>) -> bool {
+        let Ok(mut inner) = self.inner.try_borrow_mut() else {
+            return false;
+        };
+        let inner = &mut *inner;
+        match &mut inner.backend {
+            Backend::Uring(b) => b.msg_ring(target, &mut inner.completions),
+            _ => false,
+        }
+    }
+
     /// A socket or file descriptor is about to be closed: the epoll backend
     /// drops its registration (the number may be reused by a new fd).
     pub(crate) fn forget_fd(&self, fd: RawFd) {

@@ -3,10 +3,13 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 use io_uring::types::{Fd, FsyncFlags, Timespec};
 use io_uring::{opcode, squeue, IoUring};
+
+use crate::runtime::Shared;
 
 use super::{Call, Completion, CURRENT_POS, INTERNAL_KEY};
 
@@ -16,6 +19,11 @@ const EVENTFD_KEY: u64 = INTERNAL_KEY;
 const CANCEL_KEY: u64 = INTERNAL_KEY | 1;
 /// A TIMEOUT bounding a wait, on kernels without `IORING_FEAT_EXT_ARG`.
 const TIMEOUT_KEY: u64 = INTERNAL_KEY | 2;
+/// The CQE another core's MSG_RING posts into this ring to wake it (the
+/// wake itself is in the inbox; the CQE only ends the wait).
+const MSG_RING_WAKE_KEY: u64 = INTERNAL_KEY | 3;
+/// Our own MSG_RING's completion, if it failed (success is skipped).
+const MSG_RING_SENT_KEY: u64 = INTERNAL_KEY | 4;
 
 /// io_uring_enter(2) flags (from <linux/io_uring.h>).
 const ENTER_GETEVENTS: u32 = 1 << 0;
@@ -64,13 +72,19 @@ pub(crate) struct Uring {
     /// `ENTER_REGISTERED_RING`, or the plain fd with no flag.
     enter_fd: libc::c_int,
     enter_flags: u32,
+    /// Whether IORING_OP_MSG_RING and CQE_SKIP_SUCCESS are supported.
+    msg_ring: bool,
+    /// Runtimes woken by MSG_RING SQEs not yet consumed by the kernel.
+    msg_targets: Vec<Arc<Shared>>,
     /// The timespec of the fallback TIMEOUT; the kernel copies it at submit.
     timeout_ts: Box<Timespec>,
 }
 
 impl Uring {
     /// Wraps a ring that `detect` set up and proved working.
-    pub(crate) fn new(ring: IoUring, eventfd: RawFd) -> Uring {
+    pub(crate) fn new(ring: IoUring, shared: &Shared) -> Uring {
+        let eventfd = shared.eventfd();
+        shared.set_ring(ring.as_raw_fd());
         let ext_arg = ring.params().is_feature_ext_arg();
         let (enter_fd, enter_flags) = match register_ring_fd(ring.as_raw_fd()) {
             Some(index) => (index, ENTER_REGISTERED_RING),
@@ -79,6 +93,8 @@ impl Uring {
         Uring {
             enter_fd,
             enter_flags,
+            msg_ring: msg_ring_supported(&ring),
+            msg_targets: Vec::new(),
             ring,
             eventfd,
             eventfd_buf: Box::new(0),
@@ -115,6 +131,31 @@ impl Uring {
             // Full: hand the queued entries to the kernel to make room.
             self.enter(0, None, out)?;
         }
+    }
+
+    /// Queues a wake-up for another runtime's ring (IORING_OP_MSG_RING): it
+    /// goes out with this loop turn's single io_uring_enter, instead of an
+    /// eventfd write syscall now plus an eventfd read re-armed on the target.
+    /// Returns false if it could not be queued (the caller writes the
+    /// eventfd instead).
+    pub(crate) fn msg_ring(&mut self, target: &Arc<Shared>, out: &mut Vec<Completion>) -> bool {
+        let Some(fd) = target.ring_fd() else {
+            return false;
+        };
+        if self.closing || !self.msg_ring {
+            return false;
+        }
+        let sqe = opcode::MsgRingData::new(Fd(fd), 0, MSG_RING_WAKE_KEY, None)
+            .build()
+            .flags(squeue::Flags::SKIP_SUCCESS)
+            .user_data(MSG_RING_SENT_KEY);
+        if self.push_entry(sqe, out).is_err() {
+            return false;
+        }
+        // The kernel resolves the target fd when it consumes the SQE, at our
+        // next enter: keep the target (and so its ring fd) alive until then.
+        self.msg_targets.push(target.clone());
+        true
     }
 
     pub(crate) fn cancel(&mut self, key: u64, out: &mut Vec<Completion>) {
@@ -200,7 +241,12 @@ impl Uring {
                 }
             };
             match result {
-                Ok(_) => return Ok(()),
+                Ok(_) => {
+                    if !self.msg_targets.is_empty() && self.ring.submission().is_empty() {
+                        self.msg_targets.clear();
+                    }
+                    return Ok(());
+                }
                 Err(e) => match e.raw_os_error() {
                     Some(libc::ETIME) | Some(libc::EINTR) => return Ok(()),
                     Some(libc::EBUSY) | Some(libc::EAGAIN) => {
@@ -254,7 +300,7 @@ impl Uring {
         for cqe in self.ring.completion() {
             match cqe.user_data() {
                 EVENTFD_KEY => self.eventfd_armed = false,
-                CANCEL_KEY | TIMEOUT_KEY => {}
+                CANCEL_KEY | TIMEOUT_KEY | MSG_RING_WAKE_KEY | MSG_RING_SENT_KEY => {}
                 key => out.push(Completion {
                     key,
                     res: cqe.result(),
@@ -283,6 +329,12 @@ impl Uring {
 
 impl Drop for Uring {
     fn drop(&mut self) {
+        // Hand the kernel anything still queued: a MSG_RING wake-up for
+        // another core must not be lost with this ring.
+        let queued = self.ring.submission().len() as u32;
+        if queued > 0 {
+            let _ = self.raw_enter(queued, 0, 0, None);
+        }
         if self.enter_flags & ENTER_REGISTERED_RING != 0 {
             // The registration holds a reference to the ring file and takes
             // one of the thread's 16 slots: give both back.
@@ -331,6 +383,17 @@ fn register_ring_fd(ring_fd: RawFd) -> Option<libc::c_int> {
         )
     };
     (ret == 1).then_some(update.offset as libc::c_int)
+}
+
+/// Whether MSG_RING wake-ups can be sent from this ring: the opcode exists
+/// (5.18) and its success CQE can be skipped (5.17).
+fn msg_ring_supported(ring: &IoUring) -> bool {
+    if !ring.params().is_feature_skip_cqe_on_success() {
+        return false;
+    }
+    let mut probe = io_uring::Probe::new();
+    ring.submitter().register_probe(&mut probe).is_ok()
+        && probe.is_supported(opcode::MsgRingData::CODE)
 }
 
 /// Builds the SQE for a call. Building is safe; pushing is the unsafe step.

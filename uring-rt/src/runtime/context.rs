@@ -121,6 +121,15 @@ pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> 
     try_with_core(|core| core.timers().try_borrow_mut().ok().map(|mut t| f(&mut t))).flatten()
 }
 
+/// Wakes the runtime behind `target` with a MSG_RING from this thread's
+/// runtime, if this thread runs one on io_uring. False otherwise.
+pub(crate) fn try_msg_ring(target: &Arc<Shared>) -> bool {
+    try_with_core(|core| {
+        !ptr::eq(Arc::as_ptr(core.shared()), Arc::as_ptr(target)) && core.driver().msg_ring(target)
+    })
+    .unwrap_or(false)
+}
+
 /// Whether the runtime behind `shared` is the one running on this thread.
 pub(crate) fn is_owner(shared: &Arc<Shared>) -> bool {
     try_with_core(|core| ptr::eq(Arc::as_ptr(core.shared()), Arc::as_ptr(shared))).unwrap_or(false)
