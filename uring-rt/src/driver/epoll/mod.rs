@@ -206,24 +206,17 @@ impl Epoll {
             }
         }
         if let (Call::Accept { .. }, true) = (call, res >= 0) {
-            self.accepted(fd, res, out);
+            self.accepted(res, out);
         }
         Some(res)
     }
 
     /// A new descriptor from accept: whatever the table says about its
     /// number belongs to a closed predecessor. It starts nonblocking
-    /// (`SOCK_NONBLOCK`) and of the listener's kind.
-    fn accepted(&mut self, listener: RawFd, fd: RawFd, out: &mut Vec<Completion>) {
-        let state = self.fds.get(listener);
-        if state.kind == Kind::Unknown {
-            state.kind = nonblock::kind_of(listener);
-        }
-        let kind = state.kind;
+    /// (`SOCK_NONBLOCK`).
+    fn accepted(&mut self, fd: RawFd, out: &mut Vec<Completion>) {
         self.forget_into(fd, out);
-        let state = self.fds.get(fd);
-        state.nonblocking = true;
-        state.kind = kind;
+        self.fds.get(fd).nonblocking = true;
     }
 
     /// Parks `waiter` on `fd`, registering the descriptor on first use.
