@@ -380,3 +380,42 @@ fn buffers_whose_drop_spawns_are_released_at_shutdown_without_a_panic() {
         );
     }
 }
+
+#[test]
+fn a_task_destructor_panicking_during_shutdown_does_not_stop_the_cleanup() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("destructor panics during runtime shutdown");
+            }
+        }
+    }
+    for driver in drivers() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let rt = runtime(driver);
+        rt.block_on(async move {
+            for i in 0..20 {
+                let (a, b) = UnixStream::pair().unwrap();
+                let d = d.clone();
+                aio::spawn(async move {
+                    let _bomb = if i == 10 { Some(PanicOnDrop) } else { None };
+                    let (mut a, _b) = (a, b);
+                    let _ = a.read(CountedBuf::new(&d, 8)).await;
+                });
+            }
+            yield_times(2).await;
+        });
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(rt)));
+        assert!(
+            res.is_ok(),
+            "{driver:?}: a task destructor's panic escaped Runtime::drop"
+        );
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            20,
+            "{driver:?}: every other task's buffer was still freed"
+        );
+    }
+}

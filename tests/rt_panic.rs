@@ -248,3 +248,31 @@ async fn a_detached_task_panicking_does_not_disturb_the_runtime() {
         .unwrap();
     assert!(alive.get());
 }
+
+/// Panics when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("panic in a destructor");
+        }
+    }
+}
+
+#[aio::test]
+async fn a_panic_while_an_aborted_task_is_dropped_is_contained() {
+    let h = aio::spawn(async {
+        let _bomb = PanicOnDrop;
+        std::future::pending::<()>().await;
+    });
+    aio::task::yield_now().await;
+    h.abort();
+    let err = within(LIMIT, "aborted task with a panicking destructor", h)
+        .await
+        .unwrap_err();
+    assert!(err.is_cancelled() || err.is_panic(), "{err}");
+    // The runtime carries on.
+    assert_eq!(aio::spawn(async { 1 }).await.unwrap(), 1);
+    sleep(Duration::from_millis(1)).await;
+}

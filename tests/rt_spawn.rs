@@ -498,3 +498,32 @@ async fn driver_current_names_the_running_backend() {
         assert_eq!(d, want);
     }
 }
+
+#[aio::test]
+async fn an_idle_runtime_sleeps_in_the_kernel() {
+    // Work parked on I/O and timers: the runtime thread must not spin.
+    let (mut a, _b) = UnixStream::pair().unwrap();
+    let reader = aio::spawn(async move {
+        let _ = aio::io::AsyncReadRent::read(&mut a, Vec::with_capacity(8)).await;
+    });
+    let sleeper = aio::spawn(sleep(Duration::from_secs(3600)));
+    sleep(Duration::from_millis(5)).await;
+    let (cpu0, t0) = (support::thread_cpu_time(), Instant::now());
+    sleep(Duration::from_millis(300)).await;
+    let (cpu, wall) = (support::thread_cpu_time() - cpu0, t0.elapsed());
+    assert!(
+        cpu < wall / 5,
+        "the idle runtime thread used {cpu:?} of CPU in {wall:?}"
+    );
+    reader.abort();
+    sleeper.abort();
+}
+
+#[test]
+fn runtime_driver_matches_driver_current() {
+    for driver in drivers() {
+        let rt = runtime(driver);
+        assert_eq!(rt.driver(), driver);
+        assert_eq!(rt.block_on(async { aio::Driver::current() }), driver);
+    }
+}
