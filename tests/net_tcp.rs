@@ -572,3 +572,71 @@ async fn slices_write_and_read_exactly_their_range() {
     assert_eq!(res.unwrap(), 4);
     assert_eq!(slice.into_inner(), b"<<3456");
 }
+
+#[aio::test]
+async fn read_exact_at_eof_is_unexpected_eof_with_the_partial_data() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, accepted) = connect_pair(&listener, None).await;
+    let mut client = client.unwrap();
+    let (mut server, _) = accepted.unwrap();
+    let (res, _) = client.write_all(b"abc".to_vec()).await;
+    res.unwrap();
+    client.shutdown().await.unwrap();
+    let (res, buf) = within(
+        LIMIT,
+        "read_exact at EOF",
+        server.read_exact(Vec::with_capacity(10)),
+    )
+    .await;
+    assert_eq!(res.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+    assert_eq!(buf, b"abc", "the bytes read before EOF are kept");
+}
+
+#[aio::test]
+async fn large_vectored_writes_and_reads_cross_buffer_boundaries() {
+    // writev_all over several large buffers needs partial writes that end
+    // inside a buffer; readv fills buffers in order.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, accepted) = connect_pair(&listener, None).await;
+    let client = client.unwrap();
+    let (server, _) = accepted.unwrap();
+    let parts: Vec<Vec<u8>> = (0..5)
+        .map(|i| pattern(100 + i, 700_001 + i as usize * 13))
+        .collect();
+    let expect: Vec<u8> = parts.concat();
+    let total = expect.len();
+    let (_, mut wr) = client.into_split();
+    let writer = aio::spawn(async move {
+        let (res, parts) = wr.writev_all(parts).await;
+        assert_eq!(res.unwrap(), total);
+        assert_eq!(parts.len(), 5, "the buffers come back");
+        wr.shutdown().await.unwrap();
+    });
+    let (mut rd, _keep) = server.into_split();
+    let mut got = Vec::with_capacity(total);
+    loop {
+        let bufs = vec![
+            Vec::with_capacity(100_000),
+            Vec::with_capacity(37),
+            Vec::with_capacity(250_000),
+        ];
+        let (res, bufs) = within(LIMIT, "readv", rd.readv(bufs)).await;
+        let n = res.unwrap();
+        if n == 0 {
+            break;
+        }
+        let filled: usize = bufs.iter().map(Vec::len).sum();
+        assert_eq!(filled, n, "readv sets each buffer's length");
+        // Buffers fill in order: a later one has data only if the earlier
+        // ones are full.
+        for w in bufs.windows(2) {
+            assert!(w[1].is_empty() || w[0].len() == w[0].capacity());
+        }
+        for b in &bufs {
+            got.extend_from_slice(b);
+        }
+    }
+    writer.await.unwrap();
+    assert_eq!(got.len(), total);
+    assert_eq!(first_difference(&got, &expect), None);
+}
