@@ -194,3 +194,42 @@ async fn udp_from_std() {
     assert_eq!(res.unwrap(), (7, peer.local_addr().unwrap()));
     assert_eq!(got, b"adopted");
 }
+
+#[aio::test]
+async fn several_tasks_receiving_on_one_socket_each_get_a_datagram() {
+    // `recv_from` takes `&self`: tasks may wait on the same socket at once.
+    let server = std::rc::Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let addr = server.local_addr().unwrap();
+    let mut waiters = Vec::new();
+    for _ in 0..4 {
+        let s = server.clone();
+        waiters.push(aio::spawn(async move {
+            let (res, got) = s.recv_from(Vec::with_capacity(16)).await;
+            res.expect("recv_from");
+            got
+        }));
+    }
+    aio::time::sleep(Duration::from_millis(5)).await; // all four parked
+                                                      // Meanwhile the same socket can send.
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (res, _) = server
+        .send_to(b"hello peer".to_vec(), peer.local_addr().unwrap())
+        .await;
+    res.unwrap();
+    let (res, _) = within(LIMIT, "peer recv", peer.recv_from(Vec::with_capacity(16))).await;
+    res.unwrap();
+    for i in 0..4u8 {
+        let (res, _) = peer.send_to(vec![i], addr).await;
+        res.unwrap();
+    }
+    let mut got = Vec::new();
+    for w in waiters {
+        got.extend(
+            within(LIMIT, "each waiter gets a datagram", w)
+                .await
+                .unwrap(),
+        );
+    }
+    got.sort_unstable();
+    assert_eq!(got, [0, 1, 2, 3]);
+}

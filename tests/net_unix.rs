@@ -295,3 +295,54 @@ async fn read_exact_fills_a_user_buffer_arriving_in_pieces() {
     assert_eq!(support::occurrences(&log, support::Event::Scribbled(1)), 0);
     let _b = writer.await.unwrap();
 }
+
+#[aio::test]
+async fn small_reads_drain_a_large_write_without_new_wakeups() {
+    // The reader parks first, then one large write arrives at once: every
+    // later small read must find its data without waiting for another
+    // readiness edge.
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let data = pattern(5, 20_000);
+    let d = data.clone();
+    let writer = aio::spawn(async move {
+        aio::time::sleep(Duration::from_millis(5)).await;
+        let (res, _) = b.write_all(d).await;
+        res.unwrap();
+        b
+    });
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        let (res, buf) = within(LIMIT, "small read", a.read(Vec::with_capacity(100))).await;
+        let n = res.unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf);
+    }
+    assert_eq!(got, data);
+    let _b = writer.await.unwrap();
+}
+
+#[aio::test]
+async fn descriptor_numbers_reused_after_cancelled_ops_work_normally() {
+    // A cancelled read's socket is closed and its number handed to a new
+    // socket: the new socket must not inherit stale registrations.
+    for round in 0..50u8 {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        assert!(
+            aio::time::timeout(Duration::from_micros(100), a.read(Vec::with_capacity(8)))
+                .await
+                .is_err()
+        );
+        drop((a, b));
+        let (mut x, mut y) = UnixStream::pair().unwrap();
+        let (res, _) = y.write_all(vec![round]).await;
+        res.unwrap();
+        let (res, got) = within(
+            LIMIT,
+            "read on a reused number",
+            x.read(Vec::with_capacity(8)),
+        )
+        .await;
+        assert_eq!(res.unwrap(), 1);
+        assert_eq!(got, [round]);
+    }
+}
