@@ -15,6 +15,7 @@
 
 mod support;
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use aio::io::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRent, AsyncWriteRentExt};
@@ -446,8 +447,6 @@ impl Drop for ReentrantBuf {
         }
     }
 }
-
-use std::rc::Rc;
 
 #[aio::test]
 async fn a_cancelled_ops_buffer_may_use_the_runtime_in_its_drop() {
