@@ -145,3 +145,51 @@ async fn two_hundred_tcp_echoes_through_an_8_entry_ring() {
     }
     server.abort();
 }
+
+#[aio::test(entries = 8)]
+async fn a_thousand_cancellations_at_once_through_an_8_entry_ring() {
+    // 1,000 reads in flight, all aborted in one tick: 1,000 ASYNC_CANCELs
+    // go through an 8-entry submission queue.
+    const N: usize = 1000;
+    support::raise_nofile(2 * N as u64 + 512);
+    let drops = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::with_capacity(N);
+    let mut peers = Vec::with_capacity(N);
+    for _ in 0..N {
+        let (a, b) = UnixStream::pair().unwrap();
+        let d = drops.clone();
+        tasks.push(aio::spawn(async move {
+            let mut a = a;
+            let _ = a.read(support::CountedBuf::new(&d, 32)).await;
+            a
+        }));
+        peers.push(b);
+    }
+    aio::time::sleep(Duration::from_millis(10)).await;
+    for t in &tasks {
+        t.abort();
+    }
+    for t in tasks {
+        assert!(within(LIMIT, "aborted reader", t)
+            .await
+            .unwrap_err()
+            .is_cancelled());
+    }
+    support::wait_until(LIMIT, "every buffer freed", || {
+        drops.load(std::sync::atomic::Ordering::SeqCst) == N
+    })
+    .await;
+    // The ring still works.
+    let (mut x, mut y) = UnixStream::pair().unwrap();
+    let (res, _) = x.write_all(b"ok".to_vec()).await;
+    res.unwrap();
+    let (res, got) = within(LIMIT, "read after", y.read_exact(Vec::with_capacity(2))).await;
+    res.unwrap();
+    assert_eq!(got, b"ok");
+    assert_eq!(
+        drops.load(std::sync::atomic::Ordering::SeqCst),
+        N,
+        "each buffer freed exactly once"
+    );
+    drop(peers);
+}
