@@ -336,7 +336,10 @@ async fn accept_right_after_a_cancelled_accept_sees_a_connection_arriving_at_onc
 /// ASYNC_CANCEL and removed from the listener's wait queue by task work,
 /// which under DEFER_TASKRUN runs at the end of the io_uring_enter; the
 /// connect, completed during the same enter's submission, wakes that dying
-/// entry instead of the new accept behind it.
+/// entry instead of the new accept behind it. A raw io_uring probe confirms
+/// it: the new accept gets the connection without DEFER_TASKRUN, or when
+/// the cancel is submitted and its task work run (an enter with GETEVENTS)
+/// before the new accept is armed.
 #[aio::test(driver = "uring")]
 #[ignore = "bug: io_uring accept armed in the same submission batch as the ASYNC_CANCEL of an earlier accept misses \
             a connection arriving in that batch (the wakeup goes to the cancelled accept); see the doc comment"]
