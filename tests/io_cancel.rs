@@ -341,8 +341,6 @@ async fn accept_right_after_a_cancelled_accept_sees_a_connection_arriving_at_onc
 /// the cancel is submitted and its task work run (an enter with GETEVENTS)
 /// before the new accept is armed.
 #[aio::test(driver = "uring")]
-#[ignore = "bug: io_uring accept armed in the same submission batch as the ASYNC_CANCEL of an earlier accept misses \
-            a connection arriving in that batch (the wakeup goes to the cancelled accept); see the doc comment"]
 async fn accept_right_after_a_cancelled_accept_sees_a_connection_arriving_at_once_uring() {
     accept_right_after_a_cancelled_accept().await;
 }

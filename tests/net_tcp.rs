@@ -481,8 +481,6 @@ async fn vectored_io_and_read_exact_over_tcp() {
 /// A read into a buffer with no room (a `Vec` without spare capacity) is
 /// documented to read nothing, `Ok(0)`; it must not wait for data.
 #[aio::test]
-#[ignore = "bug: a zero-length read submits recv(len 0), which the kernel blocks on until data arrives \
-            (TCP/Unix SO_RCVLOWAT >= 1), on both drivers; it should return Ok(0) at once without a syscall"]
 async fn zero_length_read_returns_ok_0_at_once() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let (client, accepted) = connect_pair(&listener, None).await;

@@ -160,10 +160,20 @@ impl Uring {
 
     pub(crate) fn cancel(&mut self, key: u64, out: &mut Vec<Completion>) {
         let sqe = entry(Call::Cancel { target: key }).user_data(CANCEL_KEY);
-        // If even a flush fails (the ring is broken), the op still completes
-        // on its own or is leaked at shutdown; its resources stay parked
-        // until then, which is the safe outcome. Nobody else to report to.
-        if self.push_entry(sqe, out).is_err() {}
+        // Submit the cancellation now rather than with the turn's batch.
+        // Under DEFER_TASKRUN a cancelled request leaves its wait queue only
+        // when deferred work runs at the end of an enter: if the batch also
+        // held a new accept on the same listener and a connection arrived,
+        // the connection's (exclusive) wake-up went to the dying accept and
+        // the new one slept until the next connection. Cancels are rare, so
+        // one extra enter for each is cheap.
+        //
+        // If even that fails (the ring is broken), the op still completes on
+        // its own or is leaked at shutdown; its resources stay parked until
+        // then, which is the safe outcome. Nobody else to report to.
+        if self.push_entry(sqe, out).is_ok() && self.enter(0, None, out).is_ok() {
+            self.reap(out);
+        }
     }
 
     pub(crate) fn turn(

@@ -250,6 +250,11 @@ impl Socket {
     }
 
     pub(crate) async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        // A stream socket asked for 0 bytes waits for 1 in the kernel: a
+        // buffer with no room reads nothing, at once.
+        if buf.bytes_total() == 0 {
+            return (Ok(0), buf);
+        }
         Op::submit(ops::Recv::new(self.fd.clone(), buf)).await
     }
 
@@ -257,6 +262,9 @@ impl Socket {
         &self,
         bufs: Vec<B>,
     ) -> BufResult<usize, Vec<B>> {
+        if bufs.iter().all(|b| b.bytes_total() == 0) {
+            return (Ok(0), bufs);
+        }
         Op::submit(ops::RecvMsgv::new(self.fd.clone(), bufs)).await
     }
 
