@@ -346,3 +346,46 @@ async fn descriptor_numbers_reused_after_cancelled_ops_work_normally() {
         assert_eq!(got, [round]);
     }
 }
+
+/// `UnixListener::incoming()` yields connections and `UnixStream::into_split()`
+/// gives halves usable from two tasks: the same shapes as TCP.
+#[aio::test]
+async fn incoming_and_into_split_echo() {
+    use aio::buf::IoBufMut;
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    let name = format!(
+        "\0aio-split-{}-{:?}",
+        std::process::id(),
+        aio::Driver::current()
+    );
+    let listener = aio::net::UnixListener::bind(&name).unwrap();
+    let client = aio::spawn({
+        let name = name.clone();
+        async move {
+            let stream = aio::net::UnixStream::connect(&name).await.unwrap();
+            let (mut rd, mut wr) = stream.into_split();
+            let writer = aio::spawn(async move {
+                let (res, _) = wr.write_all(b"split halves".to_vec()).await;
+                res.unwrap();
+            });
+            let (res, buf) = rd
+                .read_exact(Vec::<u8>::with_capacity(12).slice_mut(..12))
+                .await;
+            res.unwrap();
+            writer.await.unwrap();
+            buf.into_inner()
+        }
+    });
+    let mut incoming = listener.incoming();
+    let next = poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut incoming), cx)).await;
+    let (mut server, _) = next.expect("a connection").unwrap();
+    let (res, buf) = server
+        .read_exact(Vec::<u8>::with_capacity(12).slice_mut(..12))
+        .await;
+    res.unwrap();
+    let (res, _) = server.write_all(buf.into_inner()).await;
+    res.unwrap();
+    assert_eq!(client.await.unwrap(), b"split halves");
+}

@@ -6,12 +6,14 @@
 
 pub(crate) mod addr;
 mod config;
+mod incoming;
 pub(crate) mod socket;
 mod tcp;
 mod udp;
-mod unix;
+pub mod unix;
 
 pub use config::NetConfig;
-pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use incoming::Incoming;
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixSocketAddr, UnixStream};

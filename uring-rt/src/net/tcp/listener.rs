@@ -1,19 +1,13 @@
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::Duration;
-
-use futures_core::Stream;
 
 use super::TcpStream;
 use crate::net::addr::{each_addr, from_raw, resolve, to_raw};
 use crate::net::socket::{owned_from_std, Socket};
+use crate::net::Incoming;
 use crate::net::NetConfig;
-use crate::time::{sleep, Sleep};
 
 /// A TCP socket listening for connections.
 ///
@@ -147,13 +141,8 @@ impl TcpListener {
     /// descriptors (`EMFILE`/`ENFILE`) the error is yielded and the stream
     /// backs off (10 ms doubling up to 1 s) before trying again, so a server
     /// looping over it does not spin while the process is out of descriptors.
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming {
-            listener: self,
-            accept: None,
-            backoff: None,
-            delay: Duration::ZERO,
-        }
+    pub fn incoming(&self) -> Incoming<'_, (TcpStream, SocketAddr)> {
+        Incoming::new(move || self.accept())
     }
 
     /// The address the listener is bound to.
@@ -178,47 +167,5 @@ impl fmt::Debug for TcpListener {
             .field("fd", &self.socket.raw())
             .field("addr", &self.local_addr().ok())
             .finish()
-    }
-}
-
-type AcceptFuture<'a> = Pin<Box<dyn Future<Output = io::Result<(TcpStream, SocketAddr)>> + 'a>>;
-
-/// The stream returned by [`TcpListener::incoming`].
-#[must_use = "streams do nothing unless polled"]
-pub struct Incoming<'a> {
-    listener: &'a TcpListener,
-    accept: Option<AcceptFuture<'a>>,
-    backoff: Option<Pin<Box<Sleep>>>,
-    delay: Duration,
-}
-
-impl Stream for Incoming<'_> {
-    type Item = io::Result<(TcpStream, SocketAddr)>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(backoff) = self.backoff.as_mut() {
-            if backoff.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            self.backoff = None;
-        }
-        let listener = self.listener;
-        let fut = self
-            .accept
-            .get_or_insert_with(|| Box::pin(listener.accept()));
-        let res = match fut.as_mut().poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(res) => res,
-        };
-        self.accept = None;
-        match &res {
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
-                self.delay =
-                    (self.delay * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
-                self.backoff = Some(Box::pin(sleep(self.delay)));
-            }
-            _ => self.delay = Duration::ZERO,
-        }
-        Poll::Ready(Some(res))
     }
 }

@@ -4,6 +4,6 @@ mod listener;
 mod split;
 mod stream;
 
-pub use listener::{Incoming, TcpListener};
+pub use listener::TcpListener;
 pub use split::{OwnedReadHalf, OwnedWriteHalf};
 pub use stream::TcpStream;

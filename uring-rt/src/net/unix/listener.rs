@@ -6,6 +6,7 @@ use std::path::Path;
 use super::addr::{from_raw, to_raw};
 use super::{UnixSocketAddr, UnixStream};
 use crate::net::socket::{owned_from_std, Socket};
+use crate::net::Incoming;
 
 /// A Unix-domain socket listening for connections.
 pub struct UnixListener {
@@ -59,6 +60,12 @@ impl UnixListener {
     pub async fn accept(&self) -> io::Result<(UnixStream, UnixSocketAddr)> {
         let (socket, raw) = self.socket.accept().await?;
         Ok((UnixStream::from_socket(socket), from_raw(&raw)))
+    }
+
+    /// A stream of incoming connections, backing off while the process is
+    /// out of descriptors (see [`Incoming`]).
+    pub fn incoming(&self) -> Incoming<'_, (UnixStream, UnixSocketAddr)> {
+        Incoming::new(move || self.accept())
     }
 
     /// The address the listener is bound to.

@@ -79,6 +79,13 @@ impl UnixStream {
         })
     }
 
+    /// Splits the stream into a read half and a write half usable from two
+    /// tasks of this runtime at once. The connection closes when both halves
+    /// (and any in-flight operation) are gone.
+    pub fn into_split(self) -> (super::OwnedReadHalf, super::OwnedWriteHalf) {
+        super::split::new(self.socket)
+    }
+
     /// The local address.
     ///
     /// # Errors
