@@ -121,17 +121,10 @@ fn completed_then_dropped_releases_output() {
         rt.block_on(async {
             let (r, w) = pipe();
             set_nonblocking_for(crate::Driver::current(), &r);
+            let wfd = std::os::fd::AsRawFd::as_raw_fd(&w);
             // SAFETY: writes 3 bytes from a live array to our pipe.
-            assert_eq!(
-                unsafe {
-                    libc::write(
-                        std::os::fd::AsRawFd::as_raw_fd(&w),
-                        b"abc".as_ptr().cast(),
-                        3,
-                    )
-                },
-                3
-            );
+            let n = unsafe { libc::write(wfd, b"abc".as_ptr().cast(), 3) };
+            assert_eq!(n, 3);
             let buf = Counted {
                 data: Vec::with_capacity(64),
                 drops: drops.clone(),
