@@ -84,6 +84,9 @@ struct Inner {
     completions: Vec<Completion>,
     wakers: Vec<Waker>,
     shut_down: bool,
+    /// Ops were submitted since the last turn (their SQEs may sit in the
+    /// submission queue until the next enter).
+    submitted: bool,
 }
 
 struct Slot {
@@ -208,6 +211,7 @@ impl IoDriver {
                 completions: Vec::with_capacity(256),
                 wakers: Vec::with_capacity(256),
                 shut_down: false,
+                submitted: false,
             }),
         })
     }
@@ -223,6 +227,7 @@ impl IoDriver {
         let inner = &mut *inner;
         let gen = inner.next_gen;
         inner.next_gen = (gen + 1) & 0x7fff_ffff;
+        inner.submitted = true;
         let entry = inner.slots.vacant_entry();
         let key = (u64::from(gen) << 32) | entry.key() as u64;
         let state = match inner.backend.push(key, call, &mut inner.completions) {
@@ -298,6 +303,7 @@ impl IoDriver {
     pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
         let mut inner = self.inner.borrow_mut();
         let inner_ref = &mut *inner;
+        inner_ref.submitted = false;
         let wait = if inner_ref.completions.is_empty() {
             timeout
         } else {
@@ -307,6 +313,13 @@ impl IoDriver {
         drop(inner);
         self.dispatch();
         Ok(())
+    }
+
+    /// Whether a turn has work to do right away: ops submitted since the
+    /// last one, or completions already reaped and not yet dispatched.
+    pub(crate) fn needs_turn(&self) -> bool {
+        let inner = self.inner.borrow();
+        inner.submitted || !inner.completions.is_empty()
     }
 
     /// Hands completions to their slots, then wakes futures and completes

@@ -24,6 +24,12 @@ use crate::Driver;
 /// ready tasks cannot starve I/O completions.
 const MAX_TASKS_PER_TICK: usize = 1024;
 
+/// While tasks are ready and none submitted I/O, the driver's (non-blocking)
+/// turn is skipped until this many task polls have run, as tokio's
+/// `event_interval`: spawn/join and yield loops then cost no syscall each,
+/// and completions of earlier I/O are still reaped at least this often.
+const POLLS_PER_IDLE_TURN: u32 = 64;
+
 pub(crate) struct Core {
     shared: Arc<Shared>,
     driver: Rc<IoDriver>,
@@ -34,6 +40,8 @@ pub(crate) struct Core {
     /// Wakers of fired timers, woken after the timers are unborrowed; kept
     /// to reuse its memory.
     fired: Cell<Vec<Waker>>,
+    /// Task polls since the driver's last turn.
+    polls_since_turn: Cell<u32>,
 }
 
 impl Core {
@@ -47,6 +55,7 @@ impl Core {
             registry: RefCell::new(Slab::with_capacity(256)),
             timers: RefCell::new(Timers::new()),
             fired: Cell::new(Vec::new()),
+            polls_since_turn: Cell::new(0),
         })
     }
 
@@ -102,6 +111,8 @@ impl Core {
             };
             self.run(task);
         }
+        self.polls_since_turn
+            .set(self.polls_since_turn.get().saturating_add(n as u32 + 1));
         !self.run_queue.borrow().is_empty()
     }
 
@@ -161,8 +172,12 @@ impl Core {
         }
         self.fired.set(fired);
         if busy || !self.run_queue.borrow().is_empty() {
+            if self.polls_since_turn.get() < POLLS_PER_IDLE_TURN && !self.driver.needs_turn() {
+                return Ok(());
+            }
             timeout = Some(Duration::ZERO);
         }
+        self.polls_since_turn.set(0);
         self.driver.turn(timeout)
     }
 
