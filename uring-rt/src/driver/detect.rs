@@ -121,6 +121,9 @@ fn build_with_best_flags(entries: u32) -> io::Result<IoUring> {
     let mut last = None;
     for configure in tiers {
         let mut builder = IoUring::builder();
+        // More entries than the kernel's maximum (32768) are clamped to
+        // it rather than rejected with EINVAL.
+        builder.setup_clamp();
         configure(&mut builder);
         match builder.build(entries) {
             Ok(ring) => return Ok(ring),
@@ -133,9 +136,19 @@ fn build_with_best_flags(entries: u32) -> io::Result<IoUring> {
 
 fn prove(mut ring: IoUring) -> io::Result<IoUring> {
     let mut probe = Probe::new();
-    ring.submitter()
-        .register_probe(&mut probe)
-        .map_err(|e| explain("IORING_REGISTER_PROBE", e))?;
+    ring.submitter().register_probe(&mut probe).map_err(|e| {
+        if e.raw_os_error() == Some(libc::EINVAL) {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "io_uring unavailable: IORING_REGISTER_PROBE failed: {e}; the kernel is \
+                     too old to report its opcodes (5.19 or newer is needed)"
+                ),
+            )
+        } else {
+            explain("IORING_REGISTER_PROBE", e)
+        }
+    })?;
     let missing: Vec<&str> = OPCODES
         .iter()
         .filter(|(code, _)| !probe.is_supported(*code))
@@ -160,10 +173,15 @@ fn prove(mut ring: IoUring) -> io::Result<IoUring> {
     let cqe = ring.completion().next();
     match cqe {
         Some(cqe) if cqe.user_data() == 0x4e4f50 && cqe.result() >= 0 => Ok(ring),
-        other => Err(io::Error::other(format!(
-            "io_uring NOP round trip failed (completion: {:?})",
-            other.map(|c| c.result())
+        Some(cqe) => Err(io::Error::other(format!(
+            "io_uring unavailable: a NOP completed with {} instead of succeeding; the kernel's \
+             io_uring is restricted or broken",
+            io::Error::from_raw_os_error(-cqe.result())
         ))),
+        None => Err(io::Error::other(
+            "io_uring unavailable: a NOP was submitted and waited for but no completion arrived; \
+             io_uring_enter is filtered or the kernel's io_uring is broken",
+        )),
     }
 }
 

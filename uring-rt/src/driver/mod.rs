@@ -319,7 +319,10 @@ impl IoDriver {
     /// last one, or completions already reaped and not yet dispatched.
     pub(crate) fn needs_turn(&self) -> bool {
         let inner = self.inner.borrow();
-        inner.submitted || !inner.completions.is_empty()
+        // io_uring SQEs wait in the queue for an enter; epoll ran its
+        // syscalls at submission already.
+        let queued = inner.submitted && matches!(inner.backend, Backend::Uring(_));
+        queued || !inner.completions.is_empty()
     }
 
     /// Hands completions to their slots, then wakes futures and completes

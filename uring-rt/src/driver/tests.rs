@@ -203,3 +203,18 @@ fn timer_firing_wakes_the_root_future() {
         });
     }
 }
+
+#[test]
+fn oversized_ring_is_clamped_not_rejected() {
+    if !crate::driver::available_drivers().contains(&Driver::IoUring) {
+        return;
+    }
+    // Above the kernel's 32768-entry maximum: clamped, still io_uring.
+    let rt = RuntimeBuilder::new()
+        .entries(65536)
+        .driver(Driver::IoUring)
+        .build()
+        .expect("clamped ring");
+    assert_eq!(rt.driver(), Driver::IoUring);
+    rt.block_on(async { Op::submit(Nop).await.unwrap() });
+}
