@@ -298,3 +298,58 @@ pub(crate) fn owned_from_std<T: IntoRawFd>(s: T) -> OwnedFd {
     // SAFETY: into_raw_fd hands over ownership of a valid descriptor.
     unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) }
 }
+
+/// Implements `AsyncReadRent` for a stream type whose `socket` field is a
+/// connected stream `Socket`: reads are recv(2)/recvmsg(2).
+macro_rules! stream_read_impl {
+    ($ty:ty) => {
+        impl $crate::io::AsyncReadRent for $ty {
+            async fn read<B: $crate::buf::IoBufMut>(
+                &mut self,
+                buf: B,
+            ) -> $crate::BufResult<usize, B> {
+                self.socket.recv(buf).await
+            }
+
+            async fn readv<B: $crate::buf::IoBufMut>(
+                &mut self,
+                bufs: Vec<B>,
+            ) -> $crate::BufResult<usize, Vec<B>> {
+                self.socket.recv_vectored(bufs).await
+            }
+        }
+    };
+}
+
+/// Implements `AsyncWriteRent` for a stream type whose `socket` field is a
+/// connected stream `Socket`: writes are send(2)/sendmsg(2) with
+/// MSG_NOSIGNAL, `shutdown` closes the write side, nothing is buffered.
+macro_rules! stream_write_impl {
+    ($ty:ty) => {
+        impl $crate::io::AsyncWriteRent for $ty {
+            async fn write<B: $crate::buf::IoBuf>(
+                &mut self,
+                buf: B,
+            ) -> $crate::BufResult<usize, B> {
+                self.socket.send(buf).await
+            }
+
+            async fn writev<B: $crate::buf::IoBuf>(
+                &mut self,
+                bufs: Vec<B>,
+            ) -> $crate::BufResult<usize, Vec<B>> {
+                self.socket.send_vectored(bufs).await
+            }
+
+            async fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+
+            async fn shutdown(&mut self) -> std::io::Result<()> {
+                self.socket.shutdown(std::net::Shutdown::Write).await
+            }
+        }
+    };
+}
+
+pub(crate) use {stream_read_impl, stream_write_impl};

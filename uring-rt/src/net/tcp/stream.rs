@@ -4,16 +4,14 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use crate::buf::{IoBuf, IoBufMut};
-use crate::io::{AsyncReadRent, AsyncWriteRent};
 use crate::net::addr::{from_raw, resolve, to_raw};
 use crate::net::socket::{owned_from_std, Socket};
 use crate::net::NetConfig;
-use crate::BufResult;
 
 /// A TCP connection.
 ///
-/// Reads and writes go through [`AsyncReadRent`] and [`AsyncWriteRent`]
+/// Reads and writes go through [`AsyncReadRent`](crate::io::AsyncReadRent) and
+/// [`AsyncWriteRent`](crate::io::AsyncWriteRent)
 /// (owned buffers); `shutdown()` closes the write side. Writes never raise
 /// SIGPIPE: a dead peer is an `EPIPE` (or `ECONNRESET`) error, with the
 /// buffer handed back.
@@ -154,39 +152,13 @@ impl TcpStream {
     /// from two tasks of this runtime at once. The connection closes when
     /// both halves (and any in-flight operation) are gone.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::new(self.socket)
+        super::split::new(self.socket)
     }
 }
 
-use super::split;
+crate::net::socket::stream_read_impl!(TcpStream);
 
-impl AsyncReadRent for TcpStream {
-    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.socket.recv(buf).await
-    }
-
-    async fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.socket.recv_vectored(bufs).await
-    }
-}
-
-impl AsyncWriteRent for TcpStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.socket.send(buf).await
-    }
-
-    async fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.socket.send_vectored(bufs).await
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-
-    async fn shutdown(&mut self) -> io::Result<()> {
-        self.socket.shutdown(std::net::Shutdown::Write).await
-    }
-}
+crate::net::socket::stream_write_impl!(TcpStream);
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {

@@ -2,10 +2,7 @@ use std::io;
 
 use super::addr::from_raw;
 use super::UnixSocketAddr;
-use crate::buf::{IoBuf, IoBufMut};
-use crate::io::{AsyncReadRent, AsyncWriteRent};
 use crate::net::socket::Socket;
-use crate::BufResult;
 
 /// The read half of a [`UnixStream`](super::UnixStream), from
 /// [`into_split`](super::UnixStream::into_split).
@@ -52,30 +49,6 @@ impl OwnedWriteHalf {
     }
 }
 
-impl AsyncReadRent for OwnedReadHalf {
-    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.socket.recv(buf).await
-    }
+crate::net::socket::stream_read_impl!(OwnedReadHalf);
 
-    async fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.socket.recv_vectored(bufs).await
-    }
-}
-
-impl AsyncWriteRent for OwnedWriteHalf {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.socket.send(buf).await
-    }
-
-    async fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.socket.send_vectored(bufs).await
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-
-    async fn shutdown(&mut self) -> io::Result<()> {
-        self.socket.shutdown(std::net::Shutdown::Write).await
-    }
-}
+crate::net::socket::stream_write_impl!(OwnedWriteHalf);

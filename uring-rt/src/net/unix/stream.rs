@@ -5,11 +5,9 @@ use std::path::Path;
 
 use super::addr::{from_raw, to_raw};
 use super::UnixSocketAddr;
-use crate::buf::{IoBuf, IoBufMut};
-use crate::io::{AsyncReadRent, AsyncWriteRent};
 use crate::net::socket::{cvt, owned_from_std, Socket};
 use crate::runtime::context;
-use crate::{BufResult, Driver};
+use crate::Driver;
 
 /// A Unix-domain stream connection.
 pub struct UnixStream {
@@ -127,33 +125,9 @@ pub(crate) fn socketpair(ty: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-impl AsyncReadRent for UnixStream {
-    async fn read<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.socket.recv(buf).await
-    }
+crate::net::socket::stream_read_impl!(UnixStream);
 
-    async fn readv<B: IoBufMut>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.socket.recv_vectored(bufs).await
-    }
-}
-
-impl AsyncWriteRent for UnixStream {
-    async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
-        self.socket.send(buf).await
-    }
-
-    async fn writev<B: IoBuf>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        self.socket.send_vectored(bufs).await
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-
-    async fn shutdown(&mut self) -> io::Result<()> {
-        self.socket.shutdown(std::net::Shutdown::Write).await
-    }
-}
+crate::net::socket::stream_write_impl!(UnixStream);
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
