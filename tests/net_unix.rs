@@ -389,3 +389,40 @@ async fn incoming_and_into_split_echo() {
     res.unwrap();
     assert_eq!(client.await.unwrap(), b"split halves");
 }
+
+/// `bind_with`/`connect_with` apply the options that mean something for Unix
+/// sockets (backlog, buffer sizes) and ignore the IP/TCP ones.
+#[aio::test]
+async fn bind_with_and_connect_with_apply_buffer_sizes() {
+    use std::os::fd::AsRawFd;
+    let name = format!(
+        "\0aio-cfg-{}-{:?}",
+        std::process::id(),
+        aio::Driver::current()
+    );
+    let cfg = aio::net::NetConfig::default()
+        .backlog(16)
+        .recv_buffer_size(64 * 1024)
+        .tos(0x10)
+        .ttl(9);
+    let listener = aio::net::UnixListener::bind_with(&name, &cfg).unwrap();
+    let client = aio::net::UnixStream::connect_with(&name, &cfg)
+        .await
+        .unwrap();
+    let (_server, _) = listener.accept().await.unwrap();
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes one int through valid pointers.
+    let rc = unsafe {
+        libc::getsockopt(
+            client.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(rc, 0);
+    // The kernel doubles the requested size for bookkeeping.
+    assert!(value >= 64 * 1024, "SO_RCVBUF = {value}");
+}

@@ -213,6 +213,10 @@ impl Socket {
                 us.min(i32::MAX as u32) as libc::c_int,
             )?;
         }
+        if family == libc::AF_UNIX {
+            // The IP-level options below mean nothing for Unix sockets.
+            return Ok(());
+        }
         let v6 = family == libc::AF_INET6;
         if let Some(tos) = cfg.tos {
             let (level, name) = if v6 {

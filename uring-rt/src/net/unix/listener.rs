@@ -6,7 +6,7 @@ use std::path::Path;
 use super::addr::{from_raw, to_raw};
 use super::{UnixSocketAddr, UnixStream};
 use crate::net::socket::{owned_from_std, Socket};
-use crate::net::Incoming;
+use crate::net::{Incoming, NetConfig};
 
 /// A Unix-domain socket listening for connections.
 pub struct UnixListener {
@@ -25,10 +25,26 @@ impl UnixListener {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::bind_with(path, &NetConfig::default())
+    }
+
+    /// Binds with socket options: `backlog` and the buffer sizes apply (the
+    /// TCP and IP options have no meaning for Unix sockets and are ignored).
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](Self::bind), plus an option the kernel rejects.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn bind_with(path: impl AsRef<Path>, config: &NetConfig) -> io::Result<UnixListener> {
         let raw = to_raw(path.as_ref())?;
         let socket = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM)?;
+        socket.apply_common(config, libc::AF_UNIX)?;
         socket.bind(&raw)?;
-        socket.listen(1024)?;
+        socket.listen(config.backlog)?;
         Ok(UnixListener { socket })
     }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::addr::{from_raw, to_raw};
 use super::UnixSocketAddr;
 use crate::net::socket::{cvt, owned_from_std, Socket};
+use crate::net::NetConfig;
 use crate::runtime::context;
 use crate::Driver;
 
@@ -33,8 +34,26 @@ impl UnixStream {
     ///
     /// Panics outside an aio runtime.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        UnixStream::connect_with(path, &NetConfig::default()).await
+    }
+
+    /// Connects with socket options (the buffer sizes apply; TCP and IP
+    /// options are ignored for Unix sockets).
+    ///
+    /// # Errors
+    ///
+    /// As for [`connect`](Self::connect), plus an option the kernel rejects.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`connect`](Self::connect).
+    pub async fn connect_with(
+        path: impl AsRef<Path>,
+        config: &NetConfig,
+    ) -> io::Result<UnixStream> {
         let raw = to_raw(path.as_ref())?;
         let socket = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM)?;
+        socket.apply_common(config, libc::AF_UNIX)?;
         socket.connect(raw).await?;
         Ok(UnixStream { socket })
     }
