@@ -447,7 +447,13 @@ impl IoDriver {
         };
         let inner = &mut *inner;
         match &mut inner.backend {
-            Backend::Uring(b) => b.msg_ring(target, &mut inner.completions),
+            Backend::Uring(b) => {
+                let queued = b.msg_ring(target, &mut inner.completions);
+                // The SQE must go out with the next turn, even if this
+                // runtime stays busy with compute (see Core::park).
+                inner.submitted |= queued;
+                queued
+            }
             _ => false,
         }
     }
