@@ -520,3 +520,62 @@ async fn aborts_racing_completions_keep_every_buffer_accounted_for() {
     .await;
     assert_each_freed_once(&log, 0..total);
 }
+
+/// An accept cancelled after the kernel already accepted a connection (the
+/// connection completes in the kernel, then the accept future is dropped
+/// before the runtime reaps it) must not lose that connection: the next
+/// `accept()` returns it and it carries data both ways.
+#[aio::test]
+async fn accept_cancelled_after_the_kernel_accepted_hands_the_connection_on() {
+    use aio::buf::IoBufMut;
+    use std::future::Future;
+    use std::io::{Read, Write};
+    use std::task::{Context, Waker};
+
+    let listener = aio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    for round in 0..20u8 {
+        {
+            let mut accept = Box::pin(listener.accept());
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(accept.as_mut().poll(&mut cx).is_pending());
+            // Let the runtime hand the accept to the kernel.
+            aio::task::yield_now().await;
+            aio::task::yield_now().await;
+            // A plain thread connects: the kernel completes the accept now,
+            // while this task still holds the unpolled future.
+            let client = std::thread::spawn(move || {
+                let mut c = std::net::TcpStream::connect(addr).unwrap();
+                c.write_all(&[round]).unwrap();
+                let mut b = [0u8; 1];
+                c.read_exact(&mut b).unwrap();
+                b[0]
+            });
+            if round % 2 == 0 {
+                // The runtime turns meanwhile: the accept's completion is
+                // reaped into its slot, but the future is never polled.
+                aio::time::sleep(std::time::Duration::from_millis(5)).await;
+            } else {
+                // The runtime does not turn: the kernel holds the accepted
+                // connection while the cancellation arrives.
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            // Dropped here: cancelled after (or racing) the kernel's accept.
+            drop(accept);
+            let (mut server, _) =
+                aio::time::timeout(std::time::Duration::from_secs(5), listener.accept())
+                    .await
+                    .expect("the connection was lost with the cancelled accept")
+                    .unwrap();
+            let (res, buf) = server
+                .read_exact(Vec::<u8>::with_capacity(1).slice_mut(..1))
+                .await;
+            res.unwrap();
+            let buf = buf.into_inner();
+            assert_eq!(buf, [round]);
+            let (res, _) = server.write_all(buf).await;
+            res.unwrap();
+            assert_eq!(client.join().unwrap(), round);
+        }
+    }
+}

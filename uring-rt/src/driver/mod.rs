@@ -137,7 +137,7 @@ trait Orphan {
 
 impl<T: OpCode> Orphan for T {
     fn complete(self: Box<Self>, res: i32, flags: u32) {
-        drop(T::complete(*self, op::cqe_result(res), flags));
+        T::orphaned(*self, op::cqe_result(res), flags);
     }
 }
 
@@ -279,8 +279,8 @@ impl IoDriver {
                 let (res, flags) = (*res, *flags);
                 inner.slots.remove(index);
                 drop(guard);
-                // Release what the completed op produced (an fd, the buffer).
-                drop(data.complete(op::cqe_result(res), flags));
+                // Release (or hand on) what the completed op produced.
+                data.orphaned(op::cqe_result(res), flags);
             }
             Lifecycle::Pending(_) if shut_down => {
                 // The kernel may still own this op's memory and nobody is

@@ -26,6 +26,17 @@ pub(crate) trait OpCode: 'static {
     /// output then dropped: resources the kernel produced (an accepted or
     /// opened fd) are released that way.
     fn complete(self, res: io::Result<u32>, flags: u32) -> Self::Output;
+
+    /// Completes an op nobody awaits any more (its future was dropped).
+    /// By default the output is built and dropped, releasing whatever the
+    /// kernel produced; an op may instead hand it to someone who wants it
+    /// (an accept gives the connection back to its listener).
+    fn orphaned(self, res: io::Result<u32>, flags: u32)
+    where
+        Self: Sized,
+    {
+        drop(self.complete(res, flags));
+    }
 }
 
 /// Turns a raw completion result into `io::Result` (the one place that does).

@@ -2,9 +2,12 @@
 //! synchronous setup calls (socket, setsockopt, bind, listen) and the
 //! asynchronous ops (connect, accept, recv, send) they share.
 
+use std::future::Future;
 use std::io;
 use std::mem;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::task::Poll;
 
 use super::addr::RawAddr;
 use super::NetConfig;
@@ -248,8 +251,35 @@ impl Socket {
         Op::submit(ops::Connect::new(self.fd.clone(), addr)).await
     }
 
-    pub(crate) async fn accept(&self) -> io::Result<(Socket, RawAddr)> {
-        let (fd, addr) = Op::submit(ops::Accept::new(self.fd.clone())).await?;
+    /// Accepts a connection: first one that an earlier, cancelled accept
+    /// left in `stash`, else a new one from the kernel.
+    pub(crate) async fn accept(&self, stash: &ops::Stash) -> io::Result<(Socket, RawAddr)> {
+        let mut op = None;
+        let (fd, addr) = std::future::poll_fn(|cx| {
+            if let Some(accepted) = stash.borrow_mut().conns.pop_front() {
+                // An in-flight accept of ours is dropped (cancelled) on
+                // return; if it races, its connection is stashed in turn.
+                return Poll::Ready(Ok(accepted));
+            }
+            let op = op.get_or_insert_with(|| {
+                Op::submit(ops::Accept::new(self.fd.clone(), stash.clone()))
+            });
+            match Pin::new(op).poll(cx) {
+                Poll::Ready(res) => Poll::Ready(res),
+                Poll::Pending => {
+                    let mut stash = stash.borrow_mut();
+                    if !stash
+                        .waker
+                        .as_ref()
+                        .is_some_and(|w| w.will_wake(cx.waker()))
+                    {
+                        stash.waker = Some(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
+            }
+        })
+        .await?;
         Ok((Socket::from_accepted(fd), addr))
     }
 

@@ -1,22 +1,41 @@
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::rc::Rc;
+use std::task::Waker;
 
 use crate::driver::fd::SharedFd;
 use crate::driver::{Call, OpCode};
 use crate::net::addr::RawAddr;
 
-/// accept4(2). The accepted descriptor is owned by the output, so an accept
-/// whose future was dropped closes what the kernel produced.
+/// Connections accepted by the kernel for an accept whose future was
+/// dropped, kept for the listener's next `accept()`.
+pub(crate) type Stash = Rc<RefCell<StashInner>>;
+
+#[derive(Default)]
+pub(crate) struct StashInner {
+    pub(crate) conns: VecDeque<(OwnedFd, RawAddr)>,
+    /// The task waiting in the listener's `accept()`, woken when a
+    /// connection is stashed (its own accept may wait for another one).
+    pub(crate) waker: Option<Waker>,
+}
+
+/// accept4(2). The accepted descriptor is owned by the output. If the
+/// accept's future was dropped but the kernel had already accepted (the
+/// cancellation lost the race), the connection goes to the listener's
+/// stash rather than being closed, so no connection is lost.
 pub(crate) struct Accept {
     fd: SharedFd,
     addr: Box<RawAddr>,
+    stash: Stash,
 }
 
 impl Accept {
-    pub(crate) fn new(fd: SharedFd) -> Accept {
+    pub(crate) fn new(fd: SharedFd, stash: Stash) -> Accept {
         let mut addr = Box::<RawAddr>::default();
         addr.len = std::mem::size_of::<libc::sockaddr_storage>() as _;
-        Accept { fd, addr }
+        Accept { fd, addr, stash }
     }
 }
 
@@ -37,5 +56,19 @@ impl OpCode for Accept {
         // SAFETY: a successful accept returns a new descriptor we now own.
         let fd = unsafe { OwnedFd::from_raw_fd(res? as i32) };
         Ok((fd, *self.addr))
+    }
+
+    fn orphaned(self, res: io::Result<u32>, flags: u32) {
+        let stash = self.stash.clone();
+        if let Ok(accepted) = self.complete(res, flags) {
+            let waker = {
+                let mut stash = stash.borrow_mut();
+                stash.conns.push_back(accepted);
+                stash.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
     }
 }

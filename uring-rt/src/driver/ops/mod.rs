@@ -16,7 +16,7 @@ mod shutdown;
 mod timeout;
 mod write;
 
-pub(crate) use accept::Accept;
+pub(crate) use accept::{Accept, Stash};
 pub(crate) use close::Close;
 pub(crate) use connect::Connect;
 pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};

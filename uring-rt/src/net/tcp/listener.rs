@@ -4,6 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 
 use super::TcpStream;
+use crate::driver::ops::Stash;
 use crate::net::addr::{each_addr, from_raw, resolve, to_raw};
 use crate::net::socket::{owned_from_std, Socket};
 use crate::net::Incoming;
@@ -46,6 +47,8 @@ pub struct TcpListener {
     /// Options applied to every accepted stream.
     config: NetConfig,
     family: libc::c_int,
+    /// Connections the kernel accepted for accepts that were cancelled.
+    stash: Stash,
 }
 
 impl TcpListener {
@@ -88,6 +91,7 @@ impl TcpListener {
                 socket,
                 config: config.clone(),
                 family,
+                stash: Stash::default(),
             })
         })
     }
@@ -113,6 +117,7 @@ impl TcpListener {
             socket,
             config: NetConfig::default(),
             family,
+            stash: Stash::default(),
         })
     }
 
@@ -127,12 +132,13 @@ impl TcpListener {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future never leaks a descriptor, but it is not fully
-    /// cancel safe: a connection the kernel accepted in the instant before
-    /// the cancellation took effect is closed (the peer sees a reset)
-    /// rather than handed back. Connections still queued are unaffected.
+    /// Cancel safe: no connection is lost. If the future is dropped after
+    /// the kernel already accepted a connection for it (the cancellation
+    /// lost the race, or the completion was reaped but not yet polled),
+    /// that connection is kept by the listener and returned by the next
+    /// `accept()`.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (socket, raw) = self.socket.accept().await?;
+        let (socket, raw) = self.socket.accept(&self.stash).await?;
         socket.apply_stream(&self.config, self.family)?;
         Ok((TcpStream::from_socket(socket), from_raw(&raw)?))
     }

@@ -5,12 +5,15 @@ use std::path::Path;
 
 use super::addr::{from_raw, to_raw};
 use super::{UnixSocketAddr, UnixStream};
+use crate::driver::ops::Stash;
 use crate::net::socket::{owned_from_std, Socket};
 use crate::net::{Incoming, NetConfig};
 
 /// A Unix-domain socket listening for connections.
 pub struct UnixListener {
     socket: Socket,
+    /// Connections the kernel accepted for accepts that were cancelled.
+    stash: Stash,
 }
 
 impl UnixListener {
@@ -45,7 +48,10 @@ impl UnixListener {
         socket.apply_common(config, libc::AF_UNIX)?;
         socket.bind(&raw)?;
         socket.listen(config.backlog)?;
-        Ok(UnixListener { socket })
+        Ok(UnixListener {
+            socket,
+            stash: Stash::default(),
+        })
     }
 
     /// Adopts a std listener (switching it to the current backend's mode).
@@ -61,6 +67,7 @@ impl UnixListener {
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         Ok(UnixListener {
             socket: Socket::from_owned(owned_from_std(listener))?,
+            stash: Stash::default(),
         })
     }
 
@@ -72,9 +79,10 @@ impl UnixListener {
     ///
     /// # Cancel safety
     ///
-    /// As for [`TcpListener::accept`](crate::net::TcpListener::accept).
+    /// Cancel safe, as [`TcpListener::accept`](crate::net::TcpListener::accept):
+    /// a connection accepted for a dropped future goes to the next call.
     pub async fn accept(&self) -> io::Result<(UnixStream, UnixSocketAddr)> {
-        let (socket, raw) = self.socket.accept().await?;
+        let (socket, raw) = self.socket.accept(&self.stash).await?;
         Ok((UnixStream::from_socket(socket), from_raw(&raw)))
     }
 
