@@ -6,14 +6,17 @@
 //! Users depend on the `aio` facade, which re-exports this crate under the
 //! paths in DESIGN.md; documentation examples are written against `aio`.
 
+mod blocking;
 pub mod buf;
 pub mod cores;
 mod driver;
 pub mod fs;
 pub mod io;
+mod macro_support;
 pub mod net;
 mod runtime;
 pub mod sync;
+mod sys;
 pub mod task;
 pub mod time;
 
@@ -26,5 +29,5 @@ pub use task::{spawn, JoinError, JoinHandle};
 #[doc(hidden)]
 pub mod __private {
     //! Support for the `aio-macros` expansions. Not public API.
-    pub use crate::runtime::macro_support::*;
+    pub use crate::macro_support::*;
 }

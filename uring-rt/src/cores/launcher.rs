@@ -18,11 +18,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 
-use super::affinity::{allowed_cpus, pin_current_thread};
 use super::core_error::CoreError;
 use super::current::set_current;
 use super::gate::Gate;
 use super::CoreId;
+use crate::sys::affinity::{allowed_cpus, pin_current_thread};
 use crate::RuntimeBuilder;
 
 /// A set of CPUs to run one pinned runtime on each: see [`Cores::run`].

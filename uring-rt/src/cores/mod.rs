@@ -99,7 +99,6 @@
 //!
 //! `aio/examples/graceful_shutdown.rs` is the runnable version.
 
-mod affinity;
 mod channel;
 mod core_error;
 mod core_id;

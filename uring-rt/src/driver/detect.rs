@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use io_uring::{IoUring, Probe};
 
 use super::epoll::Epoll;
-use super::uring::{Uring, OPCODES};
-use super::Backend;
-use crate::runtime::Shared;
+use super::uring::{sqe, Uring, OPCODES};
+use super::{Backend, Unparker};
 use crate::Driver;
 
 /// Smallest ring tried when the kernel reports ENOMEM (memlock limits).
@@ -56,7 +55,7 @@ pub(crate) fn fallback_reason() -> Option<String> {
 pub(crate) fn start(
     kind: Driver,
     entries: u32,
-    shared: Arc<Shared>,
+    unparker: &Arc<Unparker>,
 ) -> io::Result<(Driver, Backend)> {
     let kind = match kind {
         Driver::Auto => env_override().unwrap_or(Driver::Auto),
@@ -65,14 +64,14 @@ pub(crate) fn start(
     match kind {
         Driver::IoUring => {
             let ring = setup_ring(entries)?;
-            Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, &shared))))
+            Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, unparker))))
         }
-        Driver::Epoll => Ok((Driver::Epoll, Backend::Epoll(Epoll::new(shared)?))),
+        Driver::Epoll => Ok((Driver::Epoll, Backend::Epoll(Epoll::new(unparker)?))),
         Driver::Auto => match setup_ring(entries) {
-            Ok(ring) => Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, &shared)))),
+            Ok(ring) => Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, unparker)))),
             Err(e) => {
                 *FALLBACK_REASON.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
-                Ok((Driver::Epoll, Backend::Epoll(Epoll::new(shared)?)))
+                Ok((Driver::Epoll, Backend::Epoll(Epoll::new(unparker)?)))
             }
         },
     }
@@ -164,9 +163,9 @@ fn prove(mut ring: IoUring) -> io::Result<IoUring> {
             ),
         ));
     }
-    let nop = super::uring::entry(super::Call::Nop).user_data(0x4e4f50);
+    let nop = sqe::entry(super::Call::Nop).user_data(0x4e4f50);
     // SAFETY: a NOP carries no pointers.
-    unsafe { ring.submission().push(&nop) }
+    unsafe { sqe::push(&mut ring.submission(), &nop) }
         .map_err(|_| io::Error::other("io_uring SQ full at setup"))?;
     ring.submit_and_wait(1)
         .map_err(|e| explain("io_uring_enter", e))?;

@@ -25,7 +25,7 @@ impl SharedFd {
         // A new descriptor may reuse the number of one closed where no
         // runtime could be told (outside any runtime, or on another one):
         // clear whatever the backend remembers about that number.
-        crate::runtime::context::try_with_core(|core| core.driver().forget_fd(fd));
+        crate::driver::context::try_with(|d| d.forget_fd(fd));
         SharedFd {
             inner: Rc::new(Inner { fd }),
         }
@@ -64,7 +64,7 @@ impl Drop for Inner {
 /// Closes `fd` synchronously, first telling the current runtime's driver
 /// (the epoll backend forgets its registration).
 pub(crate) fn close_now(fd: RawFd) {
-    crate::runtime::context::try_with_core(|core| core.driver().forget_fd(fd));
+    crate::driver::context::try_with(|d| d.forget_fd(fd));
     // SAFETY: we own `fd` (SharedFd's invariant) and nothing uses it after.
     // close(2) releases the descriptor even when it reports an error, so
     // there is nothing to retry; errors here have no one to go to (an

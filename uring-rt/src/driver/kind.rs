@@ -20,7 +20,7 @@ impl Driver {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn current() -> Driver {
-        crate::runtime::context::current_driver()
+        super::context::current().kind()
     }
 
     /// Why `Driver::Auto` last fell back to epoll in this process (the error

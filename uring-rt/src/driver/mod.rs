@@ -22,6 +22,7 @@
 //! completions; whatever the kernel still owns after that is leaked.
 
 mod call;
+pub(crate) mod context;
 mod detect;
 mod epoll;
 pub(crate) mod fd;
@@ -29,17 +30,21 @@ mod kind;
 mod op;
 pub(crate) mod ops;
 mod syscall;
+mod unpark;
 mod uring;
 
 #[cfg(test)]
 mod soundness_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unpark_tests;
 
 pub(crate) use call::{Call, CURRENT_POS};
 pub(crate) use detect::{available_drivers, env_override};
 pub use kind::Driver;
 pub(crate) use op::{Op, OpCode};
+pub(crate) use unpark::Unparker;
 
 use std::cell::RefCell;
 use std::io;
@@ -50,8 +55,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
-
-use crate::runtime::Shared;
 
 /// How long dropping a runtime waits for cancelled operations to complete
 /// before leaking what the kernel still owns.
@@ -73,6 +76,7 @@ pub(crate) struct Completion {
 /// The per-runtime I/O driver.
 pub(crate) struct IoDriver {
     kind: Driver,
+    unparker: Arc<Unparker>,
     inner: RefCell<Inner>,
 }
 
@@ -87,6 +91,9 @@ struct Inner {
     /// Ops were submitted since the last turn (their SQEs may sit in the
     /// submission queue until the next enter).
     submitted: bool,
+    /// The closed backend's count of `io_uring_enter` calls.
+    #[cfg(test)]
+    retired_enters: u64,
 }
 
 struct Slot {
@@ -141,7 +148,10 @@ impl<T: OpCode> Orphan for T {
     }
 }
 
-/// The backend that runs calls.
+/// The backend that runs calls. One per runtime, so the variants' size
+/// difference costs nothing, while boxing would put an indirection on every
+/// op's path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Backend {
     Uring(uring::Uring),
     Epoll(epoll::Epoll),
@@ -161,10 +171,12 @@ impl Backend {
     }
 
     /// Asks for the op under `key` to be cancelled; its completion (often
-    /// `ECANCELED`) comes through `out` or a later `turn`.
-    fn cancel(&mut self, key: u64, out: &mut Vec<Completion>) {
+    /// `ECANCELED`) comes through `out` or a later `turn`. `now`: the
+    /// request must reach the kernel before anything queued after it
+    /// (accepts; see `Uring::cancel`).
+    fn cancel(&mut self, key: u64, now: bool, out: &mut Vec<Completion>) {
         match self {
-            Backend::Uring(b) => b.cancel(key, out),
+            Backend::Uring(b) => b.cancel(key, now, out),
             Backend::Epoll(b) => b.cancel(key, out),
             Backend::Closed => {}
         }
@@ -180,10 +192,13 @@ impl Backend {
         }
     }
 
-    /// Cancels the backend's own in-flight work before shutdown.
-    fn shutdown(&mut self, out: &mut Vec<Completion>) {
+    /// Cancels every op in `keys` and the backend's own in-flight work,
+    /// before shutdown.
+    fn cancel_all(&mut self, keys: &mut dyn Iterator<Item = u64>, out: &mut Vec<Completion>) {
         match self {
-            Backend::Uring(b) => b.shutdown(out),
+            Backend::Uring(b) => b.cancel_all(keys, out),
+            // Cancels on epoll are bookkeeping: its shutdown completes
+            // every waiting op as cancelled in one sweep.
             Backend::Epoll(b) => b.shutdown(out),
             Backend::Closed => {}
         }
@@ -200,10 +215,12 @@ impl Backend {
 }
 
 impl IoDriver {
-    pub(crate) fn new(kind: Driver, entries: u32, shared: Arc<Shared>) -> io::Result<IoDriver> {
-        let (kind, backend) = detect::start(kind, entries, shared)?;
+    pub(crate) fn new(kind: Driver, entries: u32) -> io::Result<IoDriver> {
+        let unparker = Unparker::new()?;
+        let (kind, backend) = detect::start(kind, entries, &unparker)?;
         Ok(IoDriver {
             kind,
+            unparker,
             inner: RefCell::new(Inner {
                 slots: Slab::with_capacity(256),
                 next_gen: 0,
@@ -212,6 +229,8 @@ impl IoDriver {
                 wakers: Vec::with_capacity(256),
                 shut_down: false,
                 submitted: false,
+                #[cfg(test)]
+                retired_enters: 0,
             }),
         })
     }
@@ -219,6 +238,11 @@ impl IoDriver {
     /// The backend in use (never `Auto`).
     pub(crate) fn kind(&self) -> Driver {
         self.kind
+    }
+
+    /// What other threads use to end this driver's wait.
+    pub(crate) fn unparker(&self) -> &Arc<Unparker> {
+        &self.unparker
     }
 
     /// Starts `call` and returns the key of its slot.
@@ -289,7 +313,9 @@ impl IoDriver {
             }
             Lifecycle::Pending(_) => {
                 let old = std::mem::replace(state, Lifecycle::Ignored(Box::new(data)));
-                inner.backend.cancel(key, &mut inner.completions);
+                inner
+                    .backend
+                    .cancel(key, T::CANCEL_NOW, &mut inner.completions);
                 drop(guard);
                 // The old waker's drop may run user code: not under the borrow.
                 drop(old);
@@ -313,6 +339,43 @@ impl IoDriver {
         drop(inner);
         self.dispatch();
         Ok(())
+    }
+
+    /// Hands queued submissions to the kernel now, without waiting: called
+    /// when the runtime stops driving this ring (`block_on` returning or
+    /// unwinding), so no queued SQE (a MSG_RING waking another core above
+    /// all) is left sitting in the submission queue.
+    pub(crate) fn flush(&self) -> io::Result<()> {
+        let Ok(mut inner) = self.inner.try_borrow_mut() else {
+            // Unwinding out of the driver itself: the next turn submits.
+            return Ok(());
+        };
+        let inner = &mut *inner;
+        match &mut inner.backend {
+            Backend::Uring(b) => {
+                inner.submitted = false;
+                b.flush(&mut inner.completions)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `io_uring_enter` calls made so far (0 on epoll), shutdown included.
+    #[cfg(test)]
+    pub(crate) fn enters(&self) -> u64 {
+        let inner = self.inner.borrow();
+        match &inner.backend {
+            Backend::Uring(b) => b.enters(),
+            _ => inner.retired_enters,
+        }
+    }
+
+    /// Makes the next enters fail with these errnos (last first).
+    #[cfg(test)]
+    pub(crate) fn inject_enter_errors(&self, errnos: &[i32]) {
+        if let Backend::Uring(b) = &mut self.inner.borrow_mut().backend {
+            b.inject.extend_from_slice(errnos);
+        }
     }
 
     /// Whether a turn has work to do right away: ops submitted since the
@@ -382,16 +445,12 @@ impl IoDriver {
         {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
-            let keys: Vec<u64> = inner
+            let mut keys = inner
                 .slots
                 .iter()
                 .filter(|(_, s)| !matches!(s.state, Lifecycle::Completed(..)))
-                .map(|(i, s)| (u64::from(s.gen) << 32) | i as u64)
-                .collect();
-            for key in keys {
-                inner.backend.cancel(key, &mut inner.completions);
-            }
-            inner.backend.shutdown(&mut inner.completions);
+                .map(|(i, s)| (u64::from(s.gen) << 32) | i as u64);
+            inner.backend.cancel_all(&mut keys, &mut inner.completions);
         }
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         let mut panic = None;
@@ -431,6 +490,10 @@ impl IoDriver {
             }
         }
         inner.shut_down = true;
+        #[cfg(test)]
+        if let Backend::Uring(b) = &inner.backend {
+            inner.retired_enters = b.enters();
+        }
         let backend = std::mem::replace(&mut inner.backend, Backend::Closed);
         drop(inner);
         drop(backend);
@@ -441,7 +504,7 @@ impl IoDriver {
 
     /// Queues a wake-up for the ring `target` through this runtime's own
     /// ring. False when this runtime cannot (epoll, shut down, busy).
-    pub(crate) fn msg_ring(&self, target: &Arc<Shared>) -> bool {
+    pub(crate) fn msg_ring(&self, target: &Arc<Unparker>) -> bool {
         let Ok(mut inner) = self.inner.try_borrow_mut() else {
             return false;
         };
@@ -450,7 +513,8 @@ impl IoDriver {
             Backend::Uring(b) => {
                 let queued = b.msg_ring(target, &mut inner.completions);
                 // The SQE must go out with the next turn, even if this
-                // runtime stays busy with compute (see Core::park).
+                // runtime stays busy with compute (`needs_turn`), and before
+                // `block_on` returns (`flush`).
                 inner.submitted |= queued;
                 queued
             }

@@ -15,6 +15,11 @@ pub(crate) trait OpCode: 'static {
     /// What awaiting the op yields (usually with the buffer handed back).
     type Output;
 
+    /// Whether a cancellation of this op must reach the kernel at once
+    /// rather than with the loop turn's batch (accepts: see
+    /// `Uring::cancel`).
+    const CANCEL_NOW: bool = false;
+
     /// The kernel call. Called once, on the runtime thread, at submission.
     /// Pointers in it must stay valid while `self` is alive, even if `self`
     /// is moved: point into heap memory the op owns (the buffer, a `Box`).
@@ -65,7 +70,7 @@ impl<T: OpCode> Op<T> {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub(crate) fn submit(mut data: T) -> Op<T> {
-        let driver = crate::runtime::context::driver();
+        let driver = super::context::current();
         let key = driver.submit(data.call());
         Op {
             driver,

@@ -217,11 +217,7 @@ pub(crate) fn run_restarting(call: Call) -> i32 {
 }
 
 /// The calling thread's `errno`.
-pub(crate) fn errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
-}
+pub(crate) use crate::sys::errno;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,6 @@ use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::fd::SharedFd;
 use crate::driver::ops;
 use crate::driver::{Op, CURRENT_POS};
-use crate::runtime::context;
 use crate::{BufResult, Driver};
 
 /// Returns the last OS error if `ret` is -1.
@@ -38,7 +37,7 @@ impl Socket {
     /// return EAGAIN), epoll needs nonblocking sockets.
     #[track_caller]
     pub(crate) fn new(domain: libc::c_int, ty: libc::c_int) -> io::Result<Socket> {
-        let nonblock = if context::current_driver() == Driver::Epoll {
+        let nonblock = if Driver::current() == Driver::Epoll {
             libc::SOCK_NONBLOCK
         } else {
             0
@@ -55,7 +54,7 @@ impl Socket {
     /// Adopts a descriptor, switching it to the current backend's mode.
     #[track_caller]
     pub(crate) fn from_owned(fd: OwnedFd) -> io::Result<Socket> {
-        let nonblocking = context::current_driver() == Driver::Epoll;
+        let nonblocking = Driver::current() == Driver::Epoll;
         let raw = fd.as_raw_fd();
         let mut on = libc::c_int::from(nonblocking);
         // SAFETY: FIONBIO reads an int through a valid pointer.

@@ -7,22 +7,19 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::core::Core;
+use super::task::TaskRef;
+use super::time::Timers;
 use super::Shared;
-use crate::driver::IoDriver;
-use crate::task::raw::TaskRef;
-use crate::time::Timers;
-use crate::Driver;
+use crate::driver::context::{DriverGuard, OUTSIDE};
 
 thread_local! {
     static CURRENT: Cell<Option<NonNull<Core>>> = const { Cell::new(None) };
 }
 
-const OUTSIDE: &str = "must be called from inside an aio runtime; use `#[aio::main]`, \
-                       `#[aio::test]` or `Runtime::block_on`";
-
 /// Restores the previous runtime pointer when dropped.
 pub(crate) struct EnterGuard {
     prev: Option<NonNull<Core>>,
+    _driver: DriverGuard,
     // Keeps the core alive while it is reachable through CURRENT.
     _core: Rc<Core>,
 }
@@ -51,6 +48,7 @@ pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
     CURRENT.with(|c| c.set(Some(NonNull::from(&**core))));
     EnterGuard {
         prev,
+        _driver: crate::driver::context::enter(core.driver()),
         _core: core.clone(),
     }
 }
@@ -61,6 +59,7 @@ pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> EnterGuard {
     let prev = CURRENT.with(|c| c.replace(Some(NonNull::from(&**core))));
     EnterGuard {
         prev,
+        _driver: crate::driver::context::enter(core.driver()),
         _core: core.clone(),
     }
 }
@@ -88,18 +87,6 @@ pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> R {
     }
 }
 
-/// The current runtime's I/O driver.
-#[track_caller]
-pub(crate) fn driver() -> Rc<IoDriver> {
-    with_core(|core| core.driver().clone())
-}
-
-/// The backend of the current runtime.
-#[track_caller]
-pub(crate) fn current_driver() -> Driver {
-    with_core(|core| core.kind())
-}
-
 /// Whether a runtime is running on this thread.
 pub(crate) fn in_runtime() -> bool {
     try_with_core(|_| ()).is_some()
@@ -119,15 +106,6 @@ pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
 /// runtime (for `Drop` impls).
 pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
     try_with_core(|core| core.timers().try_borrow_mut().ok().map(|mut t| f(&mut t))).flatten()
-}
-
-/// Wakes the runtime behind `target` with a MSG_RING from this thread's
-/// runtime, if this thread runs one on io_uring. False otherwise.
-pub(crate) fn try_msg_ring(target: &Arc<Shared>) -> bool {
-    try_with_core(|core| {
-        !ptr::eq(Arc::as_ptr(core.shared()), Arc::as_ptr(target)) && core.driver().msg_ring(target)
-    })
-    .unwrap_or(false)
 }
 
 /// Whether the runtime behind `shared` is the one running on this thread.

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use super::builder::RuntimeBuilder;
+use super::task::raw::{TaskRef, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
+use super::task::JoinHandle;
+use super::time::Timers;
 use super::Shared;
 use crate::driver::IoDriver;
-use crate::task::raw::{TaskRef, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
-use crate::task::JoinHandle;
-use crate::time::Timers;
 use crate::Driver;
 
 /// Most tasks run in one tick before the driver gets a turn, so a flood of
@@ -46,8 +46,8 @@ pub(crate) struct Core {
 
 impl Core {
     pub(crate) fn new(builder: &RuntimeBuilder) -> io::Result<Core> {
-        let shared = Arc::new(Shared::new()?);
-        let driver = IoDriver::new(builder.driver, builder.entries, shared.clone())?;
+        let driver = IoDriver::new(builder.driver, builder.entries)?;
+        let shared = Arc::new(Shared::new(driver.unparker().clone()));
         Ok(Core {
             shared,
             driver: Rc::new(driver),

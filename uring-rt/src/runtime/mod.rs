@@ -8,8 +8,9 @@
 mod builder;
 pub(crate) mod context;
 mod core;
-pub(crate) mod macro_support;
 mod shared;
+pub(crate) mod task;
+pub(crate) mod time;
 
 pub use builder::RuntimeBuilder;
 pub(crate) use context::schedule;
@@ -71,7 +72,9 @@ impl Runtime {
     /// # Panics
     ///
     /// Panics if called from inside a runtime (nesting would block the outer
-    /// one), or if the I/O driver fails in a way it cannot recover from.
+    /// one), or if the I/O driver fails in a way it cannot recover from (the
+    /// message names the errno); [`try_block_on`](Self::try_block_on)
+    /// returns that error instead.
     ///
     /// # Examples
     ///
@@ -83,7 +86,46 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self.try_block_on(future) {
+            Ok(out) => out,
+            Err(e) => panic!("aio: the I/O driver failed and cannot continue: {e}"),
+        }
+    }
+
+    /// Like [`block_on`](Self::block_on), but an error that ends the I/O
+    /// driver is returned instead of panicking.
+    ///
+    /// Transient failures of the kernel interface (`EINTR`, and `EAGAIN`,
+    /// `EBUSY` or `ENOMEM` from `io_uring_enter` while the completion queue
+    /// overflows or the kernel is short of memory) are retried with backoff
+    /// and never reach the caller unless they persist for seconds.
+    ///
+    /// # Errors
+    ///
+    /// The errno of the driver call that failed (`io_uring_enter`,
+    /// `epoll_wait`). The future is dropped; the runtime should be dropped
+    /// too, since its driver cannot be trusted to make progress.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from inside a runtime; a panic in `future`
+    /// propagates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = aio::Runtime::new()?;
+    /// let answer = rt.try_block_on(async { 6 * 7 })?;
+    /// assert_eq!(answer, 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn try_block_on<F: Future>(&self, future: F) -> io::Result<F::Output> {
         let _enter = context::enter(&self.core);
+        // Declared after `_enter`, so it runs first: whatever way this
+        // returns (a panic included), queued SQEs reach the kernel, above
+        // all MSG_RINGs waking other cores.
+        let flush = FlushOnExit(&self.core);
         let root = Arc::new(RootWaker {
             woken: AtomicBool::new(true),
             shared: self.core.shared().clone(),
@@ -94,14 +136,25 @@ impl Runtime {
         loop {
             if root.woken.swap(false, Ordering::Acquire) {
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                    return out;
+                    std::mem::forget(flush);
+                    self.core.driver().flush()?;
+                    return Ok(out);
                 }
             }
             let busy = self.core.tick() || root.woken.load(Ordering::Relaxed);
-            if let Err(e) = self.core.park(busy) {
-                panic!("aio: the I/O driver failed and cannot continue: {e}");
-            }
+            self.core.park(busy)?;
         }
+    }
+}
+
+/// Flushes the driver's submission queue when `block_on` is left early.
+struct FlushOnExit<'a>(&'a Core);
+
+impl Drop for FlushOnExit<'_> {
+    fn drop(&mut self) {
+        // Nobody to report an error to while unwinding; the driver already
+        // fell back to eventfd wakes for any MSG_RING it could not send.
+        let _ = self.0.driver().flush();
     }
 }
 

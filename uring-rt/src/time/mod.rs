@@ -32,7 +32,6 @@ mod error;
 mod interval;
 mod sleep;
 mod timeout;
-mod wheel;
 
 pub use error::Elapsed;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
@@ -40,5 +39,3 @@ pub use sleep::{sleep, sleep_until, Sleep};
 /// A monotonic instant; the same type as [`std::time::Instant`].
 pub use std::time::Instant;
 pub use timeout::{timeout, timeout_at, Timeout};
-
-pub(crate) use wheel::Timers;

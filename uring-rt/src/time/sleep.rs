@@ -5,8 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::wheel::{TimerKey, Timers};
 use crate::runtime::context;
+use crate::runtime::time::{TimerKey, Timers};
 
 /// Waits until `duration` has elapsed.
 ///

@@ -44,7 +44,6 @@
 mod fds;
 mod nonblock;
 mod places;
-mod poller;
 mod pool;
 mod timers;
 
@@ -58,11 +57,11 @@ use std::time::{Duration, Instant};
 
 use self::fds::{Dir, FdTable, Kind, Waiter};
 use self::places::{Place, Places};
-use self::poller::Poller;
 use self::pool::Pool;
 use self::timers::Deadlines;
+use super::Unparker;
 use super::{syscall, Call, Completion};
-use crate::runtime::Shared;
+use crate::sys::epoll::{self as poller, Poller};
 
 /// The epoll token of the runtime's eventfd (descriptors are below 2^31).
 const EVENTFD_TOKEN: u64 = u64::MAX;
@@ -72,7 +71,7 @@ const FINAL: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 /// The epoll backend of one runtime.
 pub(crate) struct Epoll {
-    shared: Arc<Shared>,
+    unparker: Arc<Unparker>,
     poller: Poller,
     fds: FdTable,
     /// Where each parked, pooled or timed op waits, by key.
@@ -87,14 +86,14 @@ pub(crate) struct Epoll {
 impl Epoll {
     /// Creates the epoll instance and registers the runtime's eventfd
     /// (level-triggered: it stays reported until cleared).
-    pub(crate) fn new(shared: Arc<Shared>) -> io::Result<Epoll> {
+    pub(crate) fn new(unparker: &Arc<Unparker>) -> io::Result<Epoll> {
         let poller = Poller::new()?;
         poller
-            .add(shared.eventfd(), libc::EPOLLIN as u32, EVENTFD_TOKEN)
+            .add(unparker.eventfd(), libc::EPOLLIN as u32, EVENTFD_TOKEN)
             .map_err(|e| io::Error::from_raw_os_error(-e))?;
         Ok(Epoll {
-            pool: Pool::new(shared.clone()),
-            shared,
+            pool: Pool::new(unparker.clone()),
+            unparker: unparker.clone(),
             poller,
             fds: FdTable::default(),
             places: Places::default(),
@@ -315,7 +314,7 @@ impl Epoll {
         for i in 0..n {
             let (token, events) = self.poller.event(i);
             if token == EVENTFD_TOKEN {
-                self.shared.clear_eventfd();
+                self.unparker.clear_eventfd();
                 continue;
             }
             let fd = token as RawFd;

@@ -2,26 +2,24 @@
 //! the kernel always reports a regular file readable, then blocks) run on
 //! the process-wide blocking pool, and their completions come back here.
 
-use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex};
 
+use crate::blocking::BlockingPool;
 use crate::driver::syscall;
-use crate::driver::{Call, Completion};
-use crate::runtime::Shared;
-use crate::task::BlockingPool;
+use crate::driver::{Call, Completion, Unparker};
 
 /// The runtime side of the blocking pool: sends calls, collects results.
 pub(super) struct Pool {
-    shared: Arc<Shared>,
+    unparker: Arc<Unparker>,
     done: Arc<Mutex<Vec<Completion>>>,
     /// Calls sent and not yet collected.
     outstanding: usize,
 }
 
 impl Pool {
-    pub(super) fn new(shared: Arc<Shared>) -> Pool {
+    pub(super) fn new(unparker: Arc<Unparker>) -> Pool {
         Pool {
-            shared,
+            unparker,
             done: Arc::new(Mutex::new(Vec::new())),
             outstanding: 0,
         }
@@ -34,7 +32,7 @@ impl Pool {
     pub(super) fn execute(&mut self, key: u64, call: Call) {
         self.outstanding += 1;
         let done = self.done.clone();
-        let shared = self.shared.clone();
+        let unparker = self.unparker.clone();
         BlockingPool::global().execute(Box::new(move || {
             let res = syscall::run_restarting(call);
             let first = {
@@ -43,9 +41,11 @@ impl Pool {
                 done.len() == 1
             };
             // One wake-up per batch: later results find the queue non-empty
-            // and ride on it.
+            // and ride on it. Not `Unparker::unpark`: that one signals once
+            // per executor drain, and the driver also waits outside ticks
+            // (at shutdown).
             if first {
-                wake(shared.eventfd());
+                unparker.signal_eventfd();
             }
         }));
     }
@@ -64,16 +64,4 @@ impl Pool {
         self.outstanding -= done.len();
         out.append(&mut done);
     }
-}
-
-/// Makes the runtime's eventfd readable, ending its `epoll_wait`. Written
-/// directly rather than through `Shared::notify`: that one signals once per
-/// executor tick, and the driver also waits outside ticks (at shutdown).
-fn wake(eventfd: RawFd) {
-    let one: u64 = 1;
-    // SAFETY: writes 8 bytes from a live u64 to the eventfd, which the
-    // `Arc<Shared>` held by the calling job keeps open.
-    let n = unsafe { libc::write(eventfd, (&one as *const u64).cast(), 8) };
-    // EAGAIN means the counter is saturated: the runtime is signalled anyway.
-    debug_assert!(n == 8 || syscall::errno() == libc::EAGAIN);
 }

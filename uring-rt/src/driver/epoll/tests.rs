@@ -4,17 +4,15 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::types::Timespec;
 
 use super::Epoll;
-use crate::driver::{Call, Completion, CURRENT_POS};
-use crate::runtime::Shared;
+use crate::driver::{Call, Completion, Unparker, CURRENT_POS};
 
 fn backend() -> Epoll {
-    Epoll::new(Arc::new(Shared::new().unwrap())).unwrap()
+    Epoll::new(&Unparker::new().unwrap()).unwrap()
 }
 
 fn key(n: u32) -> u64 {
@@ -391,12 +389,12 @@ fn timeout_fires_with_etime_and_can_be_cancelled() {
 
 #[test]
 fn remote_notify_ends_an_indefinite_wait() {
-    let shared = Arc::new(Shared::new().unwrap());
-    let mut ep = Epoll::new(shared.clone()).unwrap();
+    let unparker = Unparker::new().unwrap();
+    let mut ep = Epoll::new(&unparker).unwrap();
     let mut out = Vec::new();
     let t = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(20));
-        shared.notify();
+        unparker.unpark();
     });
     ep.turn(None, &mut out).unwrap();
     t.join().unwrap();

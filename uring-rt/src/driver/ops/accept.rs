@@ -7,7 +7,7 @@ use std::task::Waker;
 
 use crate::driver::fd::SharedFd;
 use crate::driver::{Call, OpCode};
-use crate::net::addr::RawAddr;
+use crate::sys::addr::RawAddr;
 
 /// Connections accepted by the kernel for an accept whose future was
 /// dropped, kept for the listener's next `accept()`.
@@ -42,6 +42,8 @@ impl Accept {
 impl OpCode for Accept {
     /// The new socket and the peer's raw address.
     type Output = io::Result<(OwnedFd, RawAddr)>;
+
+    const CANCEL_NOW: bool = true;
 
     fn call(&mut self) -> Call {
         Call::Accept {

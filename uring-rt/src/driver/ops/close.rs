@@ -11,7 +11,7 @@ pub(crate) struct Close {
 impl Close {
     /// Takes ownership of `fd`; the caller must not use or close it again.
     pub(crate) fn new(fd: RawFd) -> Close {
-        crate::runtime::context::try_with_core(|core| core.driver().forget_fd(fd));
+        crate::driver::context::try_with(|d| d.forget_fd(fd));
         Close { fd }
     }
 }

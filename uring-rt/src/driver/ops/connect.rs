@@ -2,7 +2,7 @@ use std::io;
 
 use crate::driver::fd::SharedFd;
 use crate::driver::{Call, OpCode};
-use crate::net::addr::RawAddr;
+use crate::sys::addr::RawAddr;
 
 /// connect(2).
 pub(crate) struct Connect {

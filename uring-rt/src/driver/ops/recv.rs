@@ -2,7 +2,7 @@ use super::{iovecs_mut, len32, set_init_across};
 use crate::buf::IoBufMut;
 use crate::driver::fd::SharedFd;
 use crate::driver::{Call, OpCode};
-use crate::net::addr::RawAddr;
+use crate::sys::addr::RawAddr;
 use crate::BufResult;
 use std::io;
 

@@ -5,7 +5,7 @@ use super::{iovecs, len32};
 use crate::buf::IoBuf;
 use crate::driver::fd::SharedFd;
 use crate::driver::{Call, OpCode};
-use crate::net::addr::RawAddr;
+use crate::sys::addr::RawAddr;
 use crate::BufResult;
 
 /// Sockets never raise SIGPIPE: a dead peer is an `EPIPE` error instead.

@@ -5,7 +5,7 @@ use std::mem;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::net::addr::RawAddr;
+use crate::sys::addr::RawAddr;
 
 /// The address of a Unix-domain socket: a filesystem path, an abstract name,
 /// or unnamed (an unbound or socketpair socket).

@@ -7,7 +7,6 @@ use super::addr::{from_raw, to_raw};
 use super::UnixSocketAddr;
 use crate::net::socket::{cvt, owned_from_std, Socket};
 use crate::net::NetConfig;
-use crate::runtime::context;
 use crate::Driver;
 
 /// A Unix-domain stream connection.
@@ -125,7 +124,7 @@ impl UnixStream {
 /// socketpair(2) in the current backend's mode.
 #[track_caller]
 pub(crate) fn socketpair(ty: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
-    let nonblock = if context::current_driver() == Driver::Epoll {
+    let nonblock = if Driver::current() == Driver::Epoll {
         libc::SOCK_NONBLOCK
     } else {
         0

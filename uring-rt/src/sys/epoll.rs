@@ -5,7 +5,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use crate::driver::syscall::errno;
+use super::errno;
 
 /// Most events taken from the kernel per wait; more stay queued for the
 /// next turn (epoll hands them out round-robin, so nothing starves).
@@ -16,19 +16,19 @@ const MAX_EVENTS: usize = 1024;
 /// each new readiness once, so a descriptor never needs re-arming (no
 /// `epoll_ctl` per op); the backend retries its waiting ops on each event
 /// until one of them meets `EAGAIN` again.
-pub(super) const INTEREST: u32 =
+pub(crate) const INTEREST: u32 =
     (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
 
 /// Event bits that let a waiting reader make progress (data, end of stream,
 /// an error to report).
-pub(super) const READABLE: u32 =
+pub(crate) const READABLE: u32 =
     (libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 /// Event bits that let a waiting writer make progress (buffer space, a
 /// finished connect, an error to report).
-pub(super) const WRITABLE: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+pub(crate) const WRITABLE: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 /// An epoll instance and the buffer its events are reaped into.
-pub(super) struct Poller {
+pub(crate) struct Poller {
     epfd: OwnedFd,
     events: Vec<libc::epoll_event>,
     /// Whether `epoll_pwait2` (5.11+, nanosecond timeouts) may be tried; set
@@ -37,7 +37,7 @@ pub(super) struct Poller {
 }
 
 impl Poller {
-    pub(super) fn new() -> io::Result<Poller> {
+    pub(crate) fn new() -> io::Result<Poller> {
         // SAFETY: plain syscall; the result is checked.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
@@ -54,7 +54,7 @@ impl Poller {
     /// Registers `fd` with `events`, reported with `token`. Returns
     /// `-errno` on failure; `EEXIST` counts as success (the descriptor is
     /// already registered, e.g. through a duplicate of the same file).
-    pub(super) fn add(&self, fd: RawFd, events: u32, token: u64) -> Result<(), i32> {
+    pub(crate) fn add(&self, fd: RawFd, events: u32, token: u64) -> Result<(), i32> {
         let mut ev = libc::epoll_event { events, u64: token };
         // SAFETY: `ev` is a live epoll_event the kernel copies.
         let r = unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
@@ -70,7 +70,7 @@ impl Poller {
     /// Waits up to `timeout` (`None`: indefinitely; zero: not at all) and
     /// returns how many events arrived (read them with [`Poller::event`]).
     /// An interrupted wait (`EINTR`) returns none.
-    pub(super) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         let n = match timeout {
             Some(d) if self.pwait2 && d.subsec_nanos() % 1_000_000 != 0 => match self.pwait2(d) {
                 Err(e) if e == libc::ENOSYS || e == libc::EPERM => {
@@ -91,7 +91,7 @@ impl Poller {
     }
 
     /// The `i`th event of the last wait: its token and event bits.
-    pub(super) fn event(&self, i: usize) -> (u64, u32) {
+    pub(crate) fn event(&self, i: usize) -> (u64, u32) {
         let ev = self.events[i];
         (ev.u64, ev.events)
     }

@@ -1,8 +1,5 @@
 //! CPU affinity: reading the process's affinity mask and pinning the calling
 //! thread to one CPU (`sched_getaffinity` / `sched_setaffinity`).
-//!
-//! This is the only file in `cores` that talks to the scheduler; the
-//! launcher works with plain CPU numbers.
 
 use std::io;
 use std::mem;

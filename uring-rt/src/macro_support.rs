@@ -2,9 +2,8 @@
 
 use std::future::Future;
 
-use super::RuntimeBuilder;
 use crate::driver::{available_drivers, env_override};
-use crate::Driver;
+use crate::{Driver, RuntimeBuilder};
 
 /// Settings parsed from `#[aio::main(..)]`.
 #[derive(Debug, Clone, Copy)]

@@ -40,8 +40,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
+use super::JoinError;
 use crate::runtime::Shared;
-use crate::task::JoinError;
 
 pub(crate) const SCHEDULED: u8 = 1;
 pub(crate) const RUNNING: u8 = 2;

@@ -1,0 +1,547 @@
+//! The io_uring backend: the ring loop. Queues SQEs built by [`sqe`] (one
+//! batch per loop turn), enters the kernel, reaps completions, and carries
+//! cross-ring wake-ups (MSG_RING).
+
+mod opcodes;
+pub(crate) mod sqe;
+
+pub(crate) use opcodes::OPCODES;
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use io_uring::types::{CancelBuilder, Fd, Timespec};
+use io_uring::{opcode, squeue, IoUring};
+use slab::Slab;
+
+use super::{Call, Completion, Unparker, CURRENT_POS, INTERNAL_KEY};
+
+/// The read armed on the runtime's eventfd (cross-thread wake-ups).
+const EVENTFD_KEY: u64 = INTERNAL_KEY;
+/// The CQEs of our own ASYNC_CANCEL requests for single ops.
+const CANCEL_KEY: u64 = INTERNAL_KEY | 1;
+/// A TIMEOUT bounding a wait, on kernels without `IORING_FEAT_EXT_ARG`.
+const TIMEOUT_KEY: u64 = INTERNAL_KEY | 2;
+/// The CQE another ring's MSG_RING posts into this ring to wake it (the
+/// wake itself is in the owner's inbox; the CQE only ends the wait).
+const MSG_RING_WAKE_KEY: u64 = INTERNAL_KEY | 3;
+/// The shutdown's ASYNC_CANCEL with IORING_ASYNC_CANCEL_ANY.
+const CANCEL_ANY_KEY: u64 = INTERNAL_KEY | 4;
+/// Our own MSG_RINGs' completions: this bit plus the index of the target
+/// in `msg_targets`.
+const MSG_SENT_TAG: u64 = INTERNAL_KEY | (1 << 62);
+
+/// io_uring_enter(2) flags (from <linux/io_uring.h>).
+const ENTER_GETEVENTS: u32 = 1 << 0;
+const ENTER_EXT_ARG: u32 = 1 << 3;
+const ENTER_REGISTERED_RING: u32 = 1 << 4;
+/// io_uring_register(2) opcode registering the ring's own fd (5.18+).
+const REGISTER_RING_FDS: libc::c_uint = 20;
+const UNREGISTER_RING_FDS: libc::c_uint = 21;
+
+/// Backoff for transient `io_uring_enter` failures (EAGAIN, EBUSY, ENOMEM
+/// with nothing to reap): starts here, doubles, capped at `BACKOFF_MAX`...
+const BACKOFF_MIN: Duration = Duration::from_micros(50);
+const BACKOFF_MAX: Duration = Duration::from_millis(10);
+/// ...and gives up, returning the error, after failing for this long.
+const TRANSIENT_LIMIT: Duration = Duration::from_secs(5);
+
+/// `struct io_uring_rsrc_update` from <linux/io_uring.h>.
+#[repr(C)]
+struct RsrcUpdate {
+    offset: u32,
+    resv: u32,
+    data: u64,
+}
+
+/// `struct io_uring_getevents_arg` from <linux/io_uring.h>.
+#[repr(C)]
+struct GeteventsArg {
+    sigmask: u64,
+    sigmask_sz: u32,
+    min_wait_usec: u32,
+    ts: u64,
+}
+
+/// `struct __kernel_timespec`.
+#[repr(C)]
+struct KernelTimespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+pub(crate) struct Uring {
+    ring: IoUring,
+    eventfd: RawFd,
+    /// Where the eventfd read lands; boxed so its address is stable. Freed
+    /// only once no read is in flight (see Drop).
+    eventfd_buf: Box<u64>,
+    eventfd_armed: bool,
+    /// Set at shutdown: the eventfd read is no longer re-armed and no more
+    /// MSG_RINGs are sent from this ring.
+    closing: bool,
+    ext_arg: bool,
+    /// What io_uring_enter is called with: the registered index of the ring
+    /// fd (saving the kernel an fd lookup per call) with
+    /// `ENTER_REGISTERED_RING`, or the plain fd with no flag.
+    enter_fd: libc::c_int,
+    enter_flags: u32,
+    /// Whether IORING_OP_MSG_RING is supported.
+    msg_ring: bool,
+    /// Targets of MSG_RINGs sent from this ring whose completion has not
+    /// been reaped. Kept so the target's ring fd stays open until the kernel
+    /// resolved it, and so a failed MSG_RING can fall back to the target's
+    /// eventfd. The slab index is in the SQE's user data.
+    msg_targets: Slab<Arc<Unparker>>,
+    /// The timespec of the fallback TIMEOUT; the kernel copies it at submit.
+    timeout_ts: Box<Timespec>,
+    /// `io_uring_enter` calls made, for tests and measurements.
+    enters: u64,
+    /// Errors the next enters fail with instead of calling the kernel.
+    #[cfg(test)]
+    pub(crate) inject: Vec<i32>,
+}
+
+impl Uring {
+    /// Wraps a ring that `detect` set up and proved working.
+    pub(crate) fn new(ring: IoUring, unparker: &Unparker) -> Uring {
+        unparker.set_ring(ring.as_raw_fd());
+        let ext_arg = ring.params().is_feature_ext_arg();
+        let (enter_fd, enter_flags) = match register_ring_fd(ring.as_raw_fd()) {
+            Some(index) => (index, ENTER_REGISTERED_RING),
+            None => (ring.as_raw_fd(), 0),
+        };
+        Uring {
+            enter_fd,
+            enter_flags,
+            msg_ring: msg_ring_supported(&ring),
+            msg_targets: Slab::new(),
+            ring,
+            eventfd: unparker.eventfd(),
+            eventfd_buf: Box::new(0),
+            eventfd_armed: false,
+            closing: false,
+            ext_arg,
+            timeout_ts: Box::new(Timespec::new()),
+            enters: 0,
+            #[cfg(test)]
+            inject: Vec::new(),
+        }
+    }
+
+    /// Queues `call`'s SQE; if the submission queue is full, submits what is
+    /// queued first (never an error for a full ring).
+    pub(crate) fn push(
+        &mut self,
+        key: u64,
+        call: Call,
+        out: &mut Vec<Completion>,
+    ) -> io::Result<()> {
+        self.push_entry(sqe::entry(call).user_data(key), out)
+    }
+
+    /// Queues an SQE, making room by submitting if the queue is full.
+    fn push_entry(&mut self, sqe: squeue::Entry, out: &mut Vec<Completion>) -> io::Result<()> {
+        loop {
+            // SAFETY: every pointer in the SQE stays valid until its CQE is
+            // reaped: ops' pointers point into memory owned by their slot in
+            // the driver (released only after the completion, or leaked at
+            // shutdown), the backend's own (eventfd buffer) live in this
+            // struct, which leaks them if dropped with a read in flight.
+            if unsafe { sqe::push(&mut self.ring.submission(), &sqe) }.is_ok() {
+                return Ok(());
+            }
+            // Full: hand the queued entries to the kernel to make room.
+            self.enter(0, None, out)?;
+        }
+    }
+
+    /// Whether SQEs are queued that the kernel has not been handed yet.
+    pub(crate) fn has_queued(&mut self) -> bool {
+        !self.ring.submission().is_empty()
+    }
+
+    /// Hands every queued SQE to the kernel without waiting, and reaps what
+    /// completed meanwhile.
+    /// If that fails, every MSG_RING target not known to be woken gets its
+    /// eventfd signalled, so no wake is lost with the error.
+    pub(crate) fn flush(&mut self, out: &mut Vec<Completion>) -> io::Result<()> {
+        if self.has_queued() {
+            if let Err(e) = self.enter(0, None, out) {
+                for (_, target) in &self.msg_targets {
+                    target.signal_eventfd();
+                }
+                return Err(e);
+            }
+            self.reap(out);
+        }
+        Ok(())
+    }
+
+    /// Queues a wake-up for another runtime's ring (IORING_OP_MSG_RING): it
+    /// goes out with this ring's next io_uring_enter (at the latest when the
+    /// current `block_on` returns), instead of an eventfd write syscall now
+    /// plus an eventfd read re-armed on the target. Returns false if it could
+    /// not be queued (the caller writes the eventfd instead).
+    pub(crate) fn msg_ring(&mut self, target: &Arc<Unparker>, out: &mut Vec<Completion>) -> bool {
+        let Some(fd) = target.ring_fd() else {
+            return false;
+        };
+        if self.closing || !self.msg_ring {
+            return false;
+        }
+        let entry = self.msg_targets.vacant_entry();
+        let key = MSG_SENT_TAG | entry.key() as u64;
+        entry.insert(target.clone());
+        let sqe = opcode::MsgRingData::new(Fd(fd), 0, MSG_RING_WAKE_KEY, None)
+            .build()
+            .user_data(key);
+        if self.push_entry(sqe, out).is_err() {
+            self.msg_targets.remove((key & !MSG_SENT_TAG) as usize);
+            return false;
+        }
+        true
+    }
+
+    /// Asks for the op under `key` to be cancelled. The ASYNC_CANCEL goes
+    /// out with the turn's batch, unless `now`.
+    ///
+    /// `now` is for accepts. Under DEFER_TASKRUN a cancelled request leaves
+    /// its wait queue only when deferred work runs at the end of an enter:
+    /// if a batch held both the cancel of an accept and a new accept on the
+    /// same listener and a connection arrived, the connection's (exclusive)
+    /// wake-up went to the dying accept and the new one slept until the next
+    /// connection. Everything else batches.
+    ///
+    /// If the ring is broken, the op still completes on its own or is leaked
+    /// at shutdown; its resources stay parked until then, which is the safe
+    /// outcome. Nobody else to report to.
+    pub(crate) fn cancel(&mut self, key: u64, now: bool, out: &mut Vec<Completion>) {
+        let sqe = sqe::entry(Call::Cancel { target: key }).user_data(CANCEL_KEY);
+        if self.push_entry(sqe, out).is_ok() && now && self.enter(0, None, out).is_ok() {
+            self.reap(out);
+        }
+    }
+
+    /// Cancels every request in flight on the ring (its own eventfd read
+    /// included) with one IORING_ASYNC_CANCEL_ANY (5.19+), or one cancel per
+    /// key from `keys` where the kernel does not know that flag. Submits at
+    /// once: a runtime dropped with 50,000 connections costs one syscall,
+    /// not 50,000.
+    pub(crate) fn cancel_all(
+        &mut self,
+        keys: &mut dyn Iterator<Item = u64>,
+        out: &mut Vec<Completion>,
+    ) {
+        self.closing = true;
+        let any = opcode::AsyncCancel2::new(CancelBuilder::any())
+            .build()
+            .user_data(CANCEL_ANY_KEY);
+        let mut res = None;
+        if self.push_entry(any, out).is_ok() && self.enter(0, None, out).is_ok() {
+            res = self.reap_cancel_any(out);
+        }
+        match res {
+            // Unknown flag (before 5.19) or no answer: one by one, batched.
+            Some(libc::EINVAL) | None => {
+                for key in keys.chain(self.eventfd_armed.then_some(EVENTFD_KEY)) {
+                    let sqe = sqe::entry(Call::Cancel { target: key }).user_data(CANCEL_KEY);
+                    if self.push_entry(sqe, out).is_err() {
+                        return;
+                    }
+                }
+                if self.enter(0, None, out).is_ok() {
+                    self.reap(out);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Reaps, returning the errno of a CANCEL_ANY's completion (0 when it
+    /// succeeded or found nothing to cancel), if one came.
+    fn reap_cancel_any(&mut self, out: &mut Vec<Completion>) -> Option<i32> {
+        let mut res = None;
+        self.reap_with(out, |user_data, r| {
+            if user_data == CANCEL_ANY_KEY {
+                res = Some(if r < 0 && r != -libc::ENOENT { -r } else { 0 });
+            }
+        });
+        res
+    }
+
+    pub(crate) fn turn(
+        &mut self,
+        timeout: Option<Duration>,
+        out: &mut Vec<Completion>,
+    ) -> io::Result<()> {
+        if !self.eventfd_armed && !self.closing {
+            let buf: *mut u64 = &mut *self.eventfd_buf;
+            let call = Call::Read {
+                fd: self.eventfd,
+                buf: buf.cast(),
+                len: 8,
+                offset: CURRENT_POS,
+            };
+            self.push_entry(sqe::entry(call).user_data(EVENTFD_KEY), out)?;
+            self.eventfd_armed = true;
+        }
+        let wait = match timeout {
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(Some(d)),
+            None => Some(None),
+        };
+        // Don't sleep if completions are already waiting in the CQ.
+        let wait = if self.ring.completion().is_empty() {
+            wait
+        } else {
+            None
+        };
+        self.enter(1, wait, out)?;
+        self.reap(out);
+        Ok(())
+    }
+
+    /// One `io_uring_enter`: submits everything queued, runs deferred task
+    /// work (GETEVENTS), and if `wait` is set sleeps until a completion or
+    /// the timeout. EINTR and ETIME end the wait. EBUSY and EAGAIN (the CQ
+    /// overflowed, or the kernel could not allocate) and ENOMEM reap what is
+    /// there and retry without sleeping in the kernel, backing off in
+    /// between while reaping makes no room; they end the driver only after
+    /// `TRANSIENT_LIMIT` without success.
+    fn enter(
+        &mut self,
+        want: u32,
+        wait: Option<Option<Duration>>,
+        out: &mut Vec<Completion>,
+    ) -> io::Result<()> {
+        let mut wait = wait;
+        let mut backoff = BACKOFF_MIN;
+        let mut failing_since: Option<Instant> = None;
+        loop {
+            let result = self.enter_once(want, &mut wait);
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::ETIME) | Some(libc::EINTR) => return Ok(()),
+                    Some(libc::EBUSY) | Some(libc::EAGAIN) | Some(libc::ENOMEM) => {
+                        // Make room, then retry without sleeping in the
+                        // kernel (there are completions to handle).
+                        let before = out.len();
+                        self.reap(out);
+                        wait = None;
+                        if out.len() > before {
+                            failing_since = None;
+                            backoff = BACKOFF_MIN;
+                            continue;
+                        }
+                        let since = *failing_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= TRANSIENT_LIMIT {
+                            return Err(e);
+                        }
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(BACKOFF_MAX);
+                    }
+                    _ => return Err(e),
+                },
+            }
+        }
+    }
+
+    /// One attempt at `enter`; a full SQ drops the fallback timeout.
+    fn enter_once(&mut self, want: u32, wait: &mut Option<Option<Duration>>) -> io::Result<()> {
+        let to_submit = self.ring.submission().len() as u32;
+        match *wait {
+            None => self.raw_enter(to_submit, 0, ENTER_GETEVENTS, None),
+            Some(None) => self.raw_enter(to_submit, want, ENTER_GETEVENTS, None),
+            Some(Some(d)) if self.ext_arg => {
+                let ts = KernelTimespec {
+                    tv_sec: d.as_secs().min(i64::MAX as u64) as i64,
+                    tv_nsec: i64::from(d.subsec_nanos()),
+                };
+                let arg = GeteventsArg {
+                    sigmask: 0,
+                    sigmask_sz: 0,
+                    min_wait_usec: 0,
+                    ts: &ts as *const KernelTimespec as u64,
+                };
+                self.raw_enter(to_submit, want, ENTER_GETEVENTS | ENTER_EXT_ARG, Some(&arg))
+            }
+            Some(Some(d)) => {
+                *self.timeout_ts = Timespec::new().sec(d.as_secs()).nsec(d.subsec_nanos());
+                let ts: *const Timespec = &*self.timeout_ts;
+                let entry = sqe::entry(Call::Timeout { ts }).user_data(TIMEOUT_KEY);
+                // SAFETY: the timespec lives in this struct and is only
+                // rewritten by a later wait; the kernel copies it when it
+                // consumes the SQE, in this enter.
+                if unsafe { sqe::push(&mut self.ring.submission(), &entry) }.is_err() {
+                    *wait = None; // full: submit without waiting this time
+                    return self.raw_enter(to_submit, 0, ENTER_GETEVENTS, None);
+                }
+                self.raw_enter(to_submit + 1, want, ENTER_GETEVENTS, None)
+            }
+        }
+    }
+
+    fn raw_enter(
+        &mut self,
+        to_submit: u32,
+        min_complete: u32,
+        flags: u32,
+        arg: Option<&GeteventsArg>,
+    ) -> io::Result<()> {
+        self.enters += 1;
+        #[cfg(test)]
+        if let Some(errno) = self.inject.pop() {
+            return Err(io::Error::from_raw_os_error(errno));
+        }
+        let (arg_ptr, arg_size) = match arg {
+            Some(a) => (
+                a as *const GeteventsArg as *const libc::c_void,
+                std::mem::size_of::<GeteventsArg>(),
+            ),
+            None => (std::ptr::null(), 0),
+        };
+        // SAFETY: io_uring_enter(2) with our ring (by registered index or
+        // fd); `arg` is only passed with EXT_ARG and points to a live
+        // io_uring_getevents_arg whose timespec outlives the call.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_enter,
+                self.enter_fd,
+                to_submit,
+                min_complete,
+                flags | self.enter_flags,
+                arg_ptr,
+                arg_size,
+            )
+        };
+        if ret < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn reap(&mut self, out: &mut Vec<Completion>) {
+        self.reap_with(out, |_, _| {});
+    }
+
+    /// Moves op completions to `out` and handles the backend's own;
+    /// `internal` sees the backend's own (user data, result) first.
+    fn reap_with(&mut self, out: &mut Vec<Completion>, mut internal: impl FnMut(u64, i32)) {
+        for cqe in self.ring.completion() {
+            let (key, res) = (cqe.user_data(), cqe.result());
+            if key & INTERNAL_KEY == 0 {
+                out.push(Completion {
+                    key,
+                    res,
+                    flags: cqe.flags(),
+                });
+                continue;
+            }
+            internal(key, res);
+            match key {
+                EVENTFD_KEY => self.eventfd_armed = false,
+                CANCEL_KEY | CANCEL_ANY_KEY | TIMEOUT_KEY | MSG_RING_WAKE_KEY => {}
+                key if key & MSG_SENT_TAG == MSG_SENT_TAG => {
+                    let index = (key & !MSG_SENT_TAG) as usize;
+                    if let Some(target) = self.msg_targets.try_remove(index) {
+                        if res < 0 {
+                            // The wake did not reach the target's ring (its
+                            // CQ full, out of memory, the ring gone): its
+                            // latch is set, so it must still be woken.
+                            target.signal_eventfd();
+                        }
+                    }
+                }
+                _ => unreachable!("unknown internal completion {key:#x}"),
+            }
+        }
+    }
+
+    /// Whether the backend's own work (the eventfd read) is in flight.
+    pub(crate) fn busy(&self) -> bool {
+        self.eventfd_armed
+    }
+
+    /// `io_uring_enter` calls made so far.
+    #[cfg(test)]
+    pub(crate) fn enters(&self) -> u64 {
+        self.enters
+    }
+}
+
+impl Drop for Uring {
+    fn drop(&mut self) {
+        // Hand the kernel anything still queued, and reap: a MSG_RING wake
+        // for another core must not be lost with this ring.
+        let mut out = Vec::new();
+        if self.has_queued() {
+            let queued = self.ring.submission().len() as u32;
+            let _ = self.raw_enter(queued, 0, ENTER_GETEVENTS, None);
+        }
+        self.reap(&mut out);
+        // Wakes whose outcome can no longer be learnt: signal the targets'
+        // eventfds too (a spurious wake-up costs a turn; a lost one, a hang).
+        for target in self.msg_targets.drain() {
+            target.signal_eventfd();
+        }
+        if self.enter_flags & ENTER_REGISTERED_RING != 0 {
+            // The registration holds a reference to the ring file and takes
+            // one of the thread's 16 slots: give both back.
+            let mut update = RsrcUpdate {
+                offset: self.enter_fd as u32,
+                resv: 0,
+                data: 0,
+            };
+            // SAFETY: io_uring_register(2) reads one rsrc_update through a
+            // valid pointer. A failure only leaves the slot to thread exit.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_register,
+                    self.ring.as_raw_fd(),
+                    UNREGISTER_RING_FDS,
+                    &mut update as *mut RsrcUpdate,
+                    1,
+                )
+            };
+        }
+        if self.eventfd_armed {
+            // The kernel may still write into the buffer: leak it.
+            std::mem::forget(std::mem::replace(&mut self.eventfd_buf, Box::new(0)));
+        }
+    }
+}
+
+/// Registers the ring's fd with the ring itself, so io_uring_enter can skip
+/// the fd table lookup. Returns the registered index, or `None` where the
+/// kernel does not support it (before 5.18): the plain fd is used then.
+fn register_ring_fd(ring_fd: RawFd) -> Option<libc::c_int> {
+    let mut update = RsrcUpdate {
+        offset: u32::MAX,
+        resv: 0,
+        data: ring_fd as u64,
+    };
+    // SAFETY: io_uring_register(2) reads and writes one rsrc_update through
+    // a valid pointer.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_io_uring_register,
+            ring_fd,
+            REGISTER_RING_FDS,
+            &mut update as *mut RsrcUpdate,
+            1,
+        )
+    };
+    (ret == 1).then_some(update.offset as libc::c_int)
+}
+
+/// Whether MSG_RING wake-ups can be sent from this ring (5.18).
+fn msg_ring_supported(ring: &IoUring) -> bool {
+    let mut probe = io_uring::Probe::new();
+    ring.submitter().register_probe(&mut probe).is_ok()
+        && probe.is_supported(opcode::MsgRingData::CODE)
+}
