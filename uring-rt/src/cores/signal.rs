@@ -111,6 +111,19 @@ pub async fn shutdown_signal() -> io::Result<()> {
 /// It may be called at any time, before or after the handler is installed
 /// (it installs nothing itself); it takes effect for the next signal. A
 /// signal that arrived before it was enabled still counts as the first.
+///
+/// ```no_run
+/// use aio::cores::{exit_on_second_signal, Shutdown};
+///
+/// fn main() -> std::io::Result<()> {
+///     let shutdown = Shutdown::new();
+///     shutdown.trigger_on_signal()?;
+///     // Ctrl-C starts a graceful shutdown; Ctrl-C again quits at once.
+///     exit_on_second_signal(true);
+///     // ... run the cores until `shutdown` drains ...
+///     Ok(())
+/// }
+/// ```
 pub fn exit_on_second_signal(enable: bool) {
     EXIT_ON_SECOND.store(enable, SeqCst);
 }
