@@ -10,7 +10,9 @@
 //! Try it with `nc 127.0.0.1 7000` in another terminal (an echo server),
 //! then press Ctrl-C: the listeners close at once, the `nc` session keeps
 //! working until you end it, and the server exits when the last one is
-//! gone (or after `--grace` seconds). A second Ctrl-C exits at once.
+//! gone (or after `--grace` seconds). A second Ctrl-C exits at once (status
+//! 130): the example opts in with `aio::cores::exit_on_second_signal(true)`;
+//! by default a second signal does not end the process.
 //! `--stop-after SECS` triggers the same shutdown from a timer, for
 //! unattended runs.
 //!
@@ -97,6 +99,8 @@ fn serve(args: Args) -> io::Result<()> {
     // Install the handler before any core starts, so a signal during
     // start-up is not lost (and does not kill the process).
     shutdown.trigger_on_signal()?;
+    // A second Ctrl-C ends a shutdown that hangs (off by default).
+    aio::cores::exit_on_second_signal(true);
     if let Some(after) = args.stop_after {
         let timer = shutdown.clone();
         std::thread::spawn(move || {

@@ -98,6 +98,18 @@
 //! ```
 //!
 //! `aio/examples/graceful_shutdown.rs` is the runnable version.
+//!
+//! ## Signals
+//!
+//! [`shutdown_signal`] and [`Shutdown::trigger_on_signal`] catch SIGINT and
+//! SIGTERM without replacing a handler the application installed: theirs
+//! chains to it, so it keeps running on every signal. After the first
+//! signal the process keeps running until the program returns; by default a
+//! second signal does not end it either. [`exit_on_second_signal(true)`]
+//! opts in to the usual "press Ctrl-C again to quit now": the second
+//! signal then ends the process at once with status `128 + signal`.
+//!
+//! [`exit_on_second_signal(true)`]: exit_on_second_signal
 
 mod channel;
 mod core_error;
@@ -117,4 +129,4 @@ pub use core_id::CoreId;
 pub use current::current;
 pub use launcher::Cores;
 pub use shutdown::{InFlight, Shutdown, ShutdownWait};
-pub use signal::shutdown_signal;
+pub use signal::{exit_on_second_signal, shutdown_signal};
