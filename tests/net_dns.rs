@@ -37,6 +37,17 @@ async fn lookup_host_resolves_localhost_to_loopback_with_the_port() {
         assert!(addr.ip().is_loopback(), "{addrs:?}");
         assert_eq!(addr.port(), 80, "{addrs:?}");
     }
+
+    // The future does not borrow its argument: it can be spawned.
+    let name = String::from("localhost:80");
+    let task = aio::spawn(lookup_host(&name));
+    drop(name);
+    let spawned: Vec<SocketAddr> = within(LIMIT, "spawned lookup", task)
+        .await
+        .unwrap()
+        .unwrap()
+        .collect();
+    assert_eq!(spawned, addrs);
 }
 
 #[aio::test]
