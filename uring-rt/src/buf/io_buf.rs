@@ -16,7 +16,7 @@ use super::slice::{self, Slice};
 /// because its bytes move with the value:
 ///
 /// ```compile_fail
-/// fn takes_buf<B: uring_rt::buf::IoBuf>(_: B) {}
+/// fn takes_buf<B: aio::buf::IoBuf>(_: B) {}
 /// takes_buf([0u8; 16]); // error: `[u8; 16]` is not `IoBuf`; use a Vec or a Box
 /// ```
 ///
@@ -55,7 +55,7 @@ pub unsafe trait IoBuf: Unpin + 'static {
     /// # Examples
     ///
     /// ```
-    /// use uring_rt::buf::IoBuf;
+    /// use aio::buf::IoBuf;
     ///
     /// let slice = b"hello world".to_vec().slice(6..);
     /// assert_eq!((slice.begin(), slice.end(), slice.bytes_init()), (6, 11, 5));

@@ -81,7 +81,7 @@ pub unsafe trait IoBufMut: Unpin + 'static {
     /// # Examples
     ///
     /// ```
-    /// use uring_rt::buf::IoBufMut;
+    /// use aio::buf::IoBufMut;
     ///
     /// let mut vec = Vec::with_capacity(64);
     /// vec.extend_from_slice(b"head:");

@@ -141,24 +141,29 @@ fn prove(mut ring: IoUring) -> io::Result<IoUring> {
                 e.kind(),
                 format!(
                     "io_uring unavailable: IORING_REGISTER_PROBE failed: {e}; the kernel is \
-                     too old to report its opcodes (5.19 or newer is needed)"
+                     too old to report its opcodes (probing arrived in Linux 5.6; aio's \
+                     io_uring backend needs {MIN_LINUX} or newer)"
                 ),
             )
         } else {
             explain("IORING_REGISTER_PROBE", e)
         }
     })?;
-    let missing: Vec<&str> = OPCODES
+    let missing: Vec<String> = OPCODES
         .iter()
         .filter(|(code, _)| !probe.is_supported(*code))
-        .map(|(_, n)| *n)
+        .map(|(_, n)| match added_in(n) {
+            Some(v) => format!("{n} (Linux {v})"),
+            None => n.to_string(),
+        })
         .collect();
     if !missing.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!(
-                "io_uring is missing opcodes aio needs ({}); the kernel is too old (5.19 or \
-                 newer is needed)",
+                "io_uring is missing opcodes aio needs: {}; the kernel is older than that, or \
+                 implements only part of io_uring (aio's io_uring backend needs {MIN_LINUX} or \
+                 newer)",
                 missing.join(", ")
             ),
         ));
@@ -182,6 +187,26 @@ fn prove(mut ring: IoUring) -> io::Result<IoUring> {
              io_uring_enter is filtered or the kernel's io_uring is broken",
         )),
     }
+}
+
+/// The oldest kernel that has every opcode in `OPCODES` (MKDIRAT is the
+/// newest of them). Newer features (MSG_RING wakes, COOP_TASKRUN,
+/// SINGLE_ISSUER, DEFER_TASKRUN, EXT_ARG waits) are used when present and
+/// are never required.
+const MIN_LINUX: &str = "Linux 5.15";
+
+/// The kernel release that added an opcode in `OPCODES`, by its name there.
+fn added_in(opcode: &str) -> Option<&'static str> {
+    Some(match opcode {
+        "NOP" | "READV" | "WRITEV" | "FSYNC" => "5.1",
+        "SENDMSG" | "RECVMSG" => "5.3",
+        "TIMEOUT" => "5.4",
+        "ACCEPT" | "ASYNC_CANCEL" | "CONNECT" => "5.5",
+        "READ" | "WRITE" | "SEND" | "RECV" | "OPENAT" | "CLOSE" | "STATX" => "5.6",
+        "SHUTDOWN" | "RENAMEAT" | "UNLINKAT" => "5.11",
+        "MKDIRAT" => "5.15",
+        _ => return None,
+    })
 }
 
 /// Wraps a setup error with what most likely caused it.
@@ -211,4 +236,29 @@ fn explain(what: &str, e: io::Error) -> io::Error {
         e.kind(),
         format!("io_uring unavailable: {what} failed: {e}; {cause}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{added_in, MIN_LINUX, OPCODES};
+
+    /// A setup error names the release that added each missing opcode, and
+    /// `MIN_LINUX` is the newest of them: adding an opcode to `OPCODES`
+    /// means saying when it arrived.
+    #[test]
+    fn every_required_opcode_has_a_release_and_min_linux_is_the_newest() {
+        let version = |v: &str| -> (u32, u32) {
+            let (major, minor) = v.split_once('.').unwrap();
+            (major.parse().unwrap(), minor.parse().unwrap())
+        };
+        let newest = OPCODES
+            .iter()
+            .map(|(_, name)| {
+                version(added_in(name).unwrap_or_else(|| panic!("no release recorded for {name}")))
+            })
+            .max()
+            .unwrap();
+        let min = MIN_LINUX.strip_prefix("Linux ").unwrap();
+        assert_eq!(newest, version(min));
+    }
 }

@@ -7,6 +7,7 @@
 pub(crate) mod addr;
 mod config;
 mod incoming;
+mod lookup;
 pub(crate) mod socket;
 mod tcp;
 mod udp;
@@ -14,6 +15,7 @@ pub mod unix;
 
 pub use config::NetConfig;
 pub use incoming::Incoming;
+pub use lookup::{lookup_host, ToSocketAddrs};
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixSocketAddr, UnixStream};

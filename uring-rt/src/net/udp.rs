@@ -2,14 +2,15 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 
 use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::{ops, Op};
-use crate::net::addr::{each_addr, from_raw, resolve, to_raw};
+use crate::net::addr::{each_addr, from_raw, to_raw};
+use crate::net::lookup::{resolve, resolve_now};
 use crate::net::socket::{owned_from_std, Socket};
-use crate::net::NetConfig;
+use crate::net::{NetConfig, ToSocketAddrs};
 use crate::BufResult;
 
 /// A UDP socket. Methods take `&self`, so one socket can have a receive
@@ -34,9 +35,14 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds a socket to `addr` (port 0 picks a free port).
     ///
+    /// `bind` is synchronous: a numeric address is used as is, but a host
+    /// name is resolved on the calling thread by the system resolver, which
+    /// may block the core. Bind to a numeric address, or resolve the name
+    /// first with [`lookup_host`](crate::net::lookup_host).
+    ///
     /// # Errors
     ///
-    /// The address is invalid or in use.
+    /// The address is invalid, does not resolve, or is in use.
     ///
     /// # Panics
     ///
@@ -64,7 +70,7 @@ impl UdpSocket {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn bind_with(addr: impl ToSocketAddrs, config: &NetConfig) -> io::Result<UdpSocket> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve_now(&addr)?;
         each_addr(&addrs, |addr| {
             let raw = to_raw(addr);
             let socket = Socket::new(raw.family(), libc::SOCK_DGRAM)?;
@@ -97,17 +103,25 @@ impl UdpSocket {
     }
 
     /// Sets the default destination for [`send`](Self::send) and the only
-    /// source [`recv`](Self::recv) accepts.
+    /// source [`recv`](Self::recv) accepts, trying each resolved address in
+    /// turn.
+    ///
+    /// A host name is resolved with
+    /// [`lookup_host`](crate::net::lookup_host), on the blocking pool; a
+    /// numeric address never touches the pool.
     ///
     /// # Errors
     ///
-    /// connect(2) failed (e.g. an address of the wrong family).
+    /// `InvalidInput` for a malformed address, the resolver's error for a
+    /// name that does not resolve, or connect(2) failed for every address
+    /// (e.g. an address of the wrong family).
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe for UDP (connect completes at once).
+    /// Cancel safe for UDP (connect completes at once; a lookup already
+    /// running on the pool finishes there, unused).
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve(&addr).await?;
         let mut last = None;
         for addr in &addrs {
             match self.socket.connect(to_raw(addr)).await {

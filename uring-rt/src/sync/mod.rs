@@ -25,7 +25,7 @@
 //! ```
 //! # async fn demo() {
 //! use std::rc::Rc;
-//! use uring_rt::sync::{mpsc, Mutex};
+//! use aio::sync::{mpsc, Mutex};
 //!
 //! let total = Rc::new(Mutex::new(0));
 //! let (tx, mut rx) = mpsc::channel(16);
@@ -43,10 +43,10 @@
 //! the trait bound and not for a wrong path:
 //!
 //! ```
-//! use uring_rt::sync::{mpsc, oneshot};
-//! use uring_rt::sync::{Mutex, MutexGuard, Notified, Notify, RwLock};
-//! use uring_rt::sync::{OwnedSemaphorePermit, RwLockReadGuard, RwLockWriteGuard};
-//! use uring_rt::sync::{Semaphore, SemaphorePermit};
+//! use aio::sync::{mpsc, oneshot};
+//! use aio::sync::{Mutex, MutexGuard, Notified, Notify, RwLock};
+//! use aio::sync::{OwnedSemaphorePermit, RwLockReadGuard, RwLockWriteGuard};
+//! use aio::sync::{Semaphore, SemaphorePermit};
 //! fn named<T>() {}
 //! named::<Semaphore>();
 //! named::<SemaphorePermit<'static>>();

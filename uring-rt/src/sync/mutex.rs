@@ -23,12 +23,12 @@ use super::semaphore::{Semaphore, SemaphorePermit};
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::Mutex<u32>>();
+/// assert_send::<aio::sync::Mutex<u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::Mutex<u32>>();
+/// assert_sync::<aio::sync::Mutex<u32>>();
 /// ```
 pub struct Mutex<T: ?Sized> {
     sem: Semaphore,
@@ -41,12 +41,12 @@ pub struct Mutex<T: ?Sized> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::MutexGuard<'static, u32>>();
+/// assert_send::<aio::sync::MutexGuard<'static, u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::MutexGuard<'static, u32>>();
+/// assert_sync::<aio::sync::MutexGuard<'static, u32>>();
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct MutexGuard<'a, T: ?Sized> {

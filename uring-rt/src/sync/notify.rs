@@ -26,12 +26,12 @@ use super::waiters::{wake_all, Key, Removed, WaitList};
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::Notify>();
+/// assert_send::<aio::sync::Notify>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::Notify>();
+/// assert_sync::<aio::sync::Notify>();
 /// ```
 pub struct Notify {
     state: RefCell<State>,
@@ -148,12 +148,12 @@ impl fmt::Debug for Notify {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::Notified<'static>>();
+/// assert_send::<aio::sync::Notified<'static>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::Notified<'static>>();
+/// assert_sync::<aio::sync::Notified<'static>>();
 /// ```
 ///
 /// # Cancel safety

@@ -30,12 +30,12 @@ const MAX_READS: usize = (u32::MAX >> 3) as usize;
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::RwLock<u32>>();
+/// assert_send::<aio::sync::RwLock<u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::RwLock<u32>>();
+/// assert_sync::<aio::sync::RwLock<u32>>();
 /// ```
 pub struct RwLock<T: ?Sized> {
     max_readers: usize,
@@ -49,12 +49,12 @@ pub struct RwLock<T: ?Sized> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::RwLockReadGuard<'static, u32>>();
+/// assert_send::<aio::sync::RwLockReadGuard<'static, u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::RwLockReadGuard<'static, u32>>();
+/// assert_sync::<aio::sync::RwLockReadGuard<'static, u32>>();
 /// ```
 #[must_use = "the read lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
@@ -70,12 +70,12 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::RwLockWriteGuard<'static, u32>>();
+/// assert_send::<aio::sync::RwLockWriteGuard<'static, u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::RwLockWriteGuard<'static, u32>>();
+/// assert_sync::<aio::sync::RwLockWriteGuard<'static, u32>>();
 /// ```
 #[must_use = "the write lock is released as soon as the guard is dropped"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {

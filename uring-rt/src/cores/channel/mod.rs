@@ -6,21 +6,29 @@
 //! The receiver parks its task by leaving an ordinary [`Waker`] in the
 //! channel; a sender takes it and calls `wake()`. A waker woken from another
 //! thread routes the task to its owning runtime's inbox and signals that
-//! core's ring through an eventfd the ring is waiting on, so a parked
-//! receiver costs no CPU and is woken by exactly one `write(2)` on the
-//! eventfd. Only the wake that finds the receiver parked pays that: while
-//! it is scheduled or running, senders just queue.
+//! core's ring, so a parked receiver costs no CPU and is woken by one
+//! message to its ring:
 //!
-//! Issue 3 asks to compare this with `IORING_OP_MSG_RING` (the sender's
-//! ring posts a CQE straight into the receiver's ring). The channel is
-//! built on `Waker`s on purpose: it then works unchanged for senders on
-//! plain threads (which have no ring to send from), on the epoll backend,
-//! and on kernels without `MSG_RING` (5.18+), and it needs nothing from the
-//! driver. Whether a cross-thread wake is delivered by eventfd or by
-//! `MSG_RING` is the waker's business (the driver's), so switching to
-//! `MSG_RING` for ring-to-ring wakes later changes no line here. In a
-//! channel the wake is rare anyway (once per burst, see above), so the
-//! per-message cost is the queue, not the wake.
+//! - from a thread running an io_uring runtime, an `IORING_OP_MSG_RING`
+//!   queued on the sender's own ring posts a CQE straight into the
+//!   receiver's ring; it goes out with the sender's next `io_uring_enter`,
+//!   so the sending side makes no extra syscall;
+//! - from a plain thread, an epoll runtime, a kernel without `MSG_RING`
+//!   (before 5.18), or when the message cannot be queued, a `write(2)` on
+//!   the receiver's eventfd, on which its ring keeps a read armed (or its
+//!   epoll waits).
+//!
+//! Only the wake that finds the receiver parked pays that: while it is
+//! scheduled or running, senders just queue.
+//!
+//! The channel is built on `Waker`s on purpose: it works unchanged for
+//! senders on plain threads (which have no ring to send from), on the epoll
+//! backend and on kernels without `MSG_RING`, and it needs nothing from the
+//! driver. How a cross-thread wake is delivered is the waker's business
+//! (the driver's), which is how ring-to-ring wakes moved to `MSG_RING`
+//! without changing a line here. In a channel the wake is rare anyway (once
+//! per burst, see above), so the per-message cost is the queue, not the
+//! wake.
 //!
 //! Measured (2-vCPU VM, two threads pinned to CPUs 0 and 1, each blocked in
 //! `io_uring_enter` on its own ring, 50,000 ping-pongs, medians of 6 runs):

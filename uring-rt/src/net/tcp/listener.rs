@@ -1,14 +1,15 @@
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 
 use super::TcpStream;
 use crate::driver::ops::Stash;
-use crate::net::addr::{each_addr, from_raw, resolve, to_raw};
+use crate::net::addr::{each_addr, from_raw, to_raw};
+use crate::net::lookup::resolve_now;
 use crate::net::socket::{owned_from_std, Socket};
 use crate::net::Incoming;
-use crate::net::NetConfig;
+use crate::net::{NetConfig, ToSocketAddrs};
 
 /// A TCP socket listening for connections.
 ///
@@ -54,10 +55,15 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` with [`NetConfig::default()`] and starts listening.
     ///
+    /// `bind` is synchronous: a numeric address is used as is, but a host
+    /// name is resolved on the calling thread by the system resolver, which
+    /// may block the core. Bind to a numeric address, or resolve the name
+    /// first with [`lookup_host`](crate::net::lookup_host).
+    ///
     /// # Errors
     ///
-    /// The address is invalid or in use, or the process is out of
-    /// descriptors.
+    /// The address is invalid, does not resolve, or is in use, or the
+    /// process is out of descriptors.
     ///
     /// # Panics
     ///
@@ -79,7 +85,7 @@ impl TcpListener {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn bind_with(addr: impl ToSocketAddrs, config: &NetConfig) -> io::Result<TcpListener> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve_now(&addr)?;
         each_addr(&addrs, |addr| {
             let raw = to_raw(addr);
             let family = raw.family();

@@ -1,12 +1,13 @@
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use crate::net::addr::{from_raw, resolve, to_raw};
+use crate::net::addr::{from_raw, to_raw};
+use crate::net::lookup::resolve;
 use crate::net::socket::{owned_from_std, Socket};
-use crate::net::NetConfig;
+use crate::net::{NetConfig, ToSocketAddrs};
 
 /// A TCP connection.
 ///
@@ -42,14 +43,21 @@ impl TcpStream {
     /// Connects to `addr` with [`NetConfig::default()`] (nodelay on),
     /// trying each resolved address in turn.
     ///
+    /// A host name (`"example.com:80"`, `("example.com", 80)`) is resolved
+    /// with [`lookup_host`](crate::net::lookup_host), on the blocking pool,
+    /// so the core keeps running its other tasks meanwhile; a numeric
+    /// address is used as is and never touches the pool.
+    ///
     /// # Errors
     ///
-    /// `ECONNREFUSED` and friends from connect(2), or the last address's
-    /// error if every one failed.
+    /// `InvalidInput` for a malformed address, the resolver's error for a
+    /// name that does not resolve, `ECONNREFUSED` and friends from
+    /// connect(2), or the last address's error if every one failed.
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future cancels the attempt and closes the socket.
+    /// Dropping the future cancels the attempt and closes the socket (a
+    /// lookup already running on the pool finishes there, unused).
     ///
     /// # Panics
     ///
@@ -71,7 +79,7 @@ impl TcpStream {
         addr: impl ToSocketAddrs,
         config: &NetConfig,
     ) -> io::Result<TcpStream> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve(&addr).await?;
         let mut last = None;
         for addr in &addrs {
             match TcpStream::connect_one(addr, config).await {

@@ -19,12 +19,12 @@ use crate::sync::semaphore::{SemaphorePermit, TryAcquireError};
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::mpsc::Sender<u32>>();
+/// assert_send::<aio::sync::mpsc::Sender<u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::mpsc::Sender<u32>>();
+/// assert_sync::<aio::sync::mpsc::Sender<u32>>();
 /// ```
 pub struct Sender<T> {
     chan: Rc<Chan<T>>,
@@ -37,12 +37,12 @@ pub struct Sender<T> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::mpsc::Receiver<u32>>();
+/// assert_send::<aio::sync::mpsc::Receiver<u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::mpsc::Receiver<u32>>();
+/// assert_sync::<aio::sync::mpsc::Receiver<u32>>();
 /// ```
 pub struct Receiver<T> {
     chan: Rc<Chan<T>>,
@@ -55,12 +55,12 @@ pub struct Receiver<T> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::mpsc::Permit<'static, u32>>();
+/// assert_send::<aio::sync::mpsc::Permit<'static, u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::mpsc::Permit<'static, u32>>();
+/// assert_sync::<aio::sync::mpsc::Permit<'static, u32>>();
 /// ```
 #[must_use = "dropping the permit frees the reserved slot"]
 pub struct Permit<'a, T> {

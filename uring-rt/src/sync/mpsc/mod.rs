@@ -12,7 +12,7 @@
 //!
 //! ```
 //! # async fn demo() {
-//! let (tx, mut rx) = uring_rt::sync::mpsc::channel(8);
+//! let (tx, mut rx) = aio::sync::mpsc::channel(8);
 //! let tx2 = tx.clone();
 //! tx.send(1).await.unwrap();
 //! tx2.send(2).await.unwrap();

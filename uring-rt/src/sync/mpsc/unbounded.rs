@@ -18,12 +18,12 @@ use super::error::{SendError, TryRecvError};
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::mpsc::UnboundedSender<u32>>();
+/// assert_send::<aio::sync::mpsc::UnboundedSender<u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::mpsc::UnboundedSender<u32>>();
+/// assert_sync::<aio::sync::mpsc::UnboundedSender<u32>>();
 /// ```
 pub struct UnboundedSender<T> {
     chan: Rc<Chan<T>>,
@@ -37,12 +37,12 @@ pub struct UnboundedSender<T> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::mpsc::UnboundedReceiver<u32>>();
+/// assert_send::<aio::sync::mpsc::UnboundedReceiver<u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::mpsc::UnboundedReceiver<u32>>();
+/// assert_sync::<aio::sync::mpsc::UnboundedReceiver<u32>>();
 /// ```
 pub struct UnboundedReceiver<T> {
     chan: Rc<Chan<T>>,

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! # async fn demo() {
-//! let (tx, rx) = uring_rt::sync::oneshot::channel();
+//! let (tx, rx) = aio::sync::oneshot::channel();
 //! tx.send(42).unwrap();
 //! assert_eq!(rx.await, Ok(42));
 //! # }

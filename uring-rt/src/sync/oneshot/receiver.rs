@@ -19,12 +19,12 @@ use super::shared::{register, wake, Shared};
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::oneshot::Receiver<u32>>();
+/// assert_send::<aio::sync::oneshot::Receiver<u32>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::oneshot::Receiver<u32>>();
+/// assert_sync::<aio::sync::oneshot::Receiver<u32>>();
 /// ```
 ///
 /// # Cancel safety

@@ -43,12 +43,12 @@ pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::Semaphore>();
+/// assert_send::<aio::sync::Semaphore>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::Semaphore>();
+/// assert_sync::<aio::sync::Semaphore>();
 /// ```
 pub struct Semaphore {
     pub(super) state: RefCell<State>,

@@ -12,12 +12,12 @@ use super::Semaphore;
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::SemaphorePermit<'static>>();
+/// assert_send::<aio::sync::SemaphorePermit<'static>>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::SemaphorePermit<'static>>();
+/// assert_sync::<aio::sync::SemaphorePermit<'static>>();
 /// ```
 #[must_use = "dropping the permit returns it to the semaphore at once"]
 pub struct SemaphorePermit<'a> {
@@ -97,12 +97,12 @@ impl fmt::Debug for SemaphorePermit<'_> {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<uring_rt::sync::OwnedSemaphorePermit>();
+/// assert_send::<aio::sync::OwnedSemaphorePermit>();
 /// ```
 ///
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
-/// assert_sync::<uring_rt::sync::OwnedSemaphorePermit>();
+/// assert_sync::<aio::sync::OwnedSemaphorePermit>();
 /// ```
 #[must_use = "dropping the permit returns it to the semaphore at once"]
 pub struct OwnedSemaphorePermit {
