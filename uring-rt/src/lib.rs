@@ -8,6 +8,7 @@
 
 mod blocking;
 pub mod buf;
+mod coop;
 pub mod cores;
 mod driver;
 pub mod fs;

@@ -86,8 +86,14 @@ impl<T: OpCode> Future for Op<T> {
     type Output = T::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        // Out of budget: let the core's other tasks and timers run first
+        // (the op keeps running, or stays completed, meanwhile).
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         match self.driver.poll_op(self.key, cx) {
             Poll::Ready((res, flags)) => {
+                crate::coop::spend();
                 let data = self.data.take().expect("`Op` polled after completion");
                 Poll::Ready(data.complete(cqe_result(res), flags))
             }

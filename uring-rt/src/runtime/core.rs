@@ -122,7 +122,7 @@ impl Core {
             return;
         }
         task.set_state((state & !SCHEDULED) | RUNNING);
-        let done = task.poll();
+        let done = crate::coop::budgeted(|| task.poll());
         task.set_state(task.state() & !RUNNING);
         if done {
             self.complete(&task);

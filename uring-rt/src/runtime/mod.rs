@@ -135,7 +135,7 @@ impl Runtime {
         let mut future = pin!(future);
         loop {
             if root.woken.swap(false, Ordering::Acquire) {
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(out) = crate::coop::budgeted(|| future.as_mut().poll(&mut cx)) {
                     std::mem::forget(flush);
                     self.core.driver().flush()?;
                     return Ok(out);

@@ -74,8 +74,18 @@ impl<T> Receiver<T> {
 
     /// Polls for the next message: the body of [`recv`](Self::recv), for
     /// hand-written futures.
+    ///
+    /// A receiver that keeps finding messages yields to the core's other
+    /// tasks after a bounded number of them (the cooperative budget).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.take(Some(cx))
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let res = self.take(Some(cx));
+        if res.is_ready() {
+            crate::coop::spend();
+        }
+        res
     }
 
     /// Hands out the next message; with `cx`, parks the receiver when there
@@ -119,7 +129,7 @@ impl<T> futures_core::Stream for Receiver<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().take(Some(cx))
+        self.get_mut().poll_recv(cx)
     }
 }
 
@@ -144,7 +154,7 @@ impl<T> Future for RecvFuture<'_, T> {
     type Output = Option<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().receiver.take(Some(cx))
+        self.get_mut().receiver.poll_recv(cx)
     }
 }
 

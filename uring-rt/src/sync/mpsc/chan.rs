@@ -96,9 +96,17 @@ impl<T> Chan<T> {
         }
     }
 
+    /// Within the cooperative budget: a receiver that keeps finding
+    /// messages yields to the other tasks now and then.
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         match self.try_recv() {
-            Ok(value) => Poll::Ready(Some(value)),
+            Ok(value) => {
+                crate::coop::spend();
+                Poll::Ready(Some(value))
+            }
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => {
                 match self.rx_waker.take() {
