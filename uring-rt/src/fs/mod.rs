@@ -4,6 +4,8 @@
 //! On io_uring every call is a ring op. On epoll (regular files have no
 //! readiness) the same ops run on the blocking thread pool.
 
+#![forbid(unsafe_code)]
+
 mod file;
 mod functions;
 mod metadata;

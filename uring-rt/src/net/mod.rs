@@ -4,6 +4,8 @@
 //! created it. For one listener per core, bind each with
 //! [`NetConfig::reuse_port`] and let the kernel spread connections.
 
+#![forbid(unsafe_code)]
+
 pub(crate) mod addr;
 mod config;
 mod incoming;

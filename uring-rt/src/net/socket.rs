@@ -4,8 +4,7 @@
 
 use std::future::Future;
 use std::io;
-use std::mem;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::Poll;
 
@@ -15,16 +14,8 @@ use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::fd::SharedFd;
 use crate::driver::ops;
 use crate::driver::{Op, CURRENT_POS};
+use crate::sys::socket as sys;
 use crate::{BufResult, Driver};
-
-/// Returns the last OS error if `ret` is -1.
-pub(crate) fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
 
 #[derive(Clone, Debug)]
 pub(crate) struct Socket {
@@ -37,15 +28,7 @@ impl Socket {
     /// return EAGAIN), epoll needs nonblocking sockets.
     #[track_caller]
     pub(crate) fn new(domain: libc::c_int, ty: libc::c_int) -> io::Result<Socket> {
-        let nonblock = if Driver::current() == Driver::Epoll {
-            libc::SOCK_NONBLOCK
-        } else {
-            0
-        };
-        // SAFETY: plain syscall; the result is checked.
-        let fd = cvt(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC | nonblock, 0) })?;
-        // SAFETY: socket returned a fresh descriptor that we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = sys::socket(domain, ty, Driver::current() == Driver::Epoll)?;
         Ok(Socket {
             fd: SharedFd::new(fd),
         })
@@ -54,11 +37,7 @@ impl Socket {
     /// Adopts a descriptor, switching it to the current backend's mode.
     #[track_caller]
     pub(crate) fn from_owned(fd: OwnedFd) -> io::Result<Socket> {
-        let nonblocking = Driver::current() == Driver::Epoll;
-        let raw = fd.as_raw_fd();
-        let mut on = libc::c_int::from(nonblocking);
-        // SAFETY: FIONBIO reads an int through a valid pointer.
-        cvt(unsafe { libc::ioctl(raw, libc::FIONBIO, &mut on) })?;
+        sys::set_nonblocking(fd.as_raw_fd(), Driver::current() == Driver::Epoll)?;
         Ok(Socket {
             fd: SharedFd::new(fd),
         })
@@ -86,17 +65,7 @@ impl Socket {
         name: libc::c_int,
         value: T,
     ) -> io::Result<()> {
-        // SAFETY: passes a pointer to a live T and its exact size.
-        cvt(unsafe {
-            libc::setsockopt(
-                self.raw(),
-                level,
-                name,
-                (&value as *const T).cast(),
-                mem::size_of::<T>() as libc::socklen_t,
-            )
-        })
-        .map(drop)
+        sys::set_opt(self.raw(), level, name, value)
     }
 
     pub(crate) fn get_opt<T: Copy + Default>(
@@ -104,63 +73,23 @@ impl Socket {
         level: libc::c_int,
         name: libc::c_int,
     ) -> io::Result<T> {
-        let mut value = T::default();
-        let mut len = mem::size_of::<T>() as libc::socklen_t;
-        // SAFETY: passes a pointer to a live T with its size; the kernel
-        // writes at most `len` bytes.
-        cvt(unsafe {
-            libc::getsockopt(
-                self.raw(),
-                level,
-                name,
-                (&mut value as *mut T).cast(),
-                &mut len,
-            )
-        })?;
-        Ok(value)
+        sys::get_opt(self.raw(), level, name)
     }
 
     pub(crate) fn bind(&self, addr: &RawAddr) -> io::Result<()> {
-        // SAFETY: addr points to `len` valid bytes of sockaddr.
-        cvt(unsafe { libc::bind(self.raw(), addr.as_ptr(), addr.len) }).map(drop)
+        sys::bind(self.raw(), addr)
     }
 
     pub(crate) fn listen(&self, backlog: u32) -> io::Result<()> {
-        let backlog = backlog.min(i32::MAX as u32) as libc::c_int;
-        // SAFETY: plain syscall on our descriptor.
-        cvt(unsafe { libc::listen(self.raw(), backlog) }).map(drop)
+        sys::listen(self.raw(), backlog)
     }
 
     pub(crate) fn local_raw(&self) -> io::Result<RawAddr> {
-        let mut raw = RawAddr {
-            len: mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t,
-            ..RawAddr::default()
-        };
-        // SAFETY: the kernel writes at most `len` bytes into the storage.
-        cvt(unsafe {
-            libc::getsockname(
-                self.raw(),
-                (&mut raw.storage as *mut libc::sockaddr_storage).cast(),
-                &mut raw.len,
-            )
-        })?;
-        Ok(raw)
+        sys::local_addr(self.raw())
     }
 
     pub(crate) fn peer_raw(&self) -> io::Result<RawAddr> {
-        let mut raw = RawAddr {
-            len: mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t,
-            ..RawAddr::default()
-        };
-        // SAFETY: the kernel writes at most `len` bytes into the storage.
-        cvt(unsafe {
-            libc::getpeername(
-                self.raw(),
-                (&mut raw.storage as *mut libc::sockaddr_storage).cast(),
-                &mut raw.len,
-            )
-        })?;
-        Ok(raw)
+        sys::peer_addr(self.raw())
     }
 
     /// Applies the options of `cfg` that concern a listening socket.
@@ -327,9 +256,8 @@ impl AsRawFd for Socket {
 }
 
 /// Converts an owned std socket into its descriptor.
-pub(crate) fn owned_from_std<T: IntoRawFd>(s: T) -> OwnedFd {
-    // SAFETY: into_raw_fd hands over ownership of a valid descriptor.
-    unsafe { OwnedFd::from_raw_fd(s.into_raw_fd()) }
+pub(crate) fn owned_from_std<T: Into<OwnedFd>>(s: T) -> OwnedFd {
+    s.into()
 }
 
 /// Implements `AsyncReadRent` for a stream type whose `socket` field is a

@@ -67,6 +67,8 @@
 //! named::<mpsc::UnboundedReceiver<u32>>();
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod mpsc;
 mod mutex;
 mod notify;

@@ -27,6 +27,19 @@ impl RawAddr {
     pub(crate) fn as_ptr(&self) -> *const libc::sockaddr {
         (&self.storage as *const libc::sockaddr_storage).cast()
     }
+
+    /// Room for any address, for the kernel to fill in (`len` is the
+    /// storage's size until then).
+    pub(crate) fn empty() -> RawAddr {
+        RawAddr {
+            len: mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t,
+            ..RawAddr::default()
+        }
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut libc::sockaddr {
+        (&mut self.storage as *mut libc::sockaddr_storage).cast()
+    }
 }
 
 /// `addr` as a kernel sockaddr.
@@ -106,4 +119,66 @@ pub(crate) fn from_raw(raw: &RawAddr) -> io::Result<SocketAddr> {
             ),
         )),
     }
+}
+
+/// A Unix socket path or abstract name (leading NUL byte) as a
+/// sockaddr_un.
+pub(crate) fn unix_to_raw(bytes: &[u8]) -> io::Result<RawAddr> {
+    let mut raw = RawAddr::default();
+    // SAFETY: sockaddr_un is plain data, all-zero is valid.
+    let mut sun: libc::sockaddr_un = unsafe { mem::zeroed() };
+    sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    // A path needs its NUL terminator; an abstract name does not.
+    let abstract_name = bytes.first() == Some(&0);
+    let room = sun.sun_path.len() - usize::from(!abstract_name);
+    if bytes.is_empty() || bytes.len() > room {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "unix socket path must be 1 to {room} bytes long (got {})",
+                bytes.len()
+            ),
+        ));
+    }
+    if !abstract_name && bytes.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "unix socket path contains a NUL byte",
+        ));
+    }
+    for (dst, src) in sun.sun_path.iter_mut().zip(bytes) {
+        *dst = *src as libc::c_char;
+    }
+    let base = mem::size_of::<libc::sa_family_t>();
+    raw.len = (base + bytes.len() + usize::from(!abstract_name)) as libc::socklen_t;
+    // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_un.
+    unsafe {
+        (&mut raw.storage as *mut libc::sockaddr_storage)
+            .cast::<libc::sockaddr_un>()
+            .write(sun)
+    };
+    Ok(raw)
+}
+
+/// The path bytes of a sockaddr_un (an abstract name keeps its leading
+/// NUL; a path loses its terminator), or `None` for an unnamed socket or
+/// another family.
+pub(crate) fn unix_from_raw(raw: &RawAddr) -> Option<Vec<u8>> {
+    let base = mem::size_of::<libc::sa_family_t>();
+    let len = raw.len as usize;
+    if len <= base || raw.family() != libc::AF_UNIX {
+        return None;
+    }
+    // SAFETY: the family says the storage holds a sockaddr_un.
+    let sun =
+        unsafe { &*(&raw.storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
+    let path: Vec<u8> = sun.sun_path[..(len - base).min(sun.sun_path.len())]
+        .iter()
+        .map(|c| *c as u8)
+        .collect();
+    if path.first() == Some(&0) {
+        return Some(path);
+    }
+    let end = path.iter().position(|b| *b == 0).unwrap_or(path.len());
+    Some(path[..end].to_vec())
 }

@@ -7,6 +7,8 @@
 //! waking from another thread routes the task to its owner's inbox and
 //! wakes the owner's ring.
 
+#![forbid(unsafe_code)]
+
 mod blocking;
 mod spawn;
 mod yield_now;

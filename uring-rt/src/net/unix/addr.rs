@@ -1,7 +1,6 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::io;
-use std::mem;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -56,64 +55,15 @@ impl fmt::Debug for UnixSocketAddr {
 
 /// `path` as a sockaddr_un; a leading NUL byte makes it abstract.
 pub(crate) fn to_raw(path: &Path) -> io::Result<RawAddr> {
-    let bytes = path.as_os_str().as_bytes();
-    let mut raw = RawAddr::default();
-    // SAFETY: sockaddr_un is plain data, all-zero is valid.
-    let mut sun: libc::sockaddr_un = unsafe { mem::zeroed() };
-    sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    // A path needs its NUL terminator; an abstract name does not.
-    let abstract_name = bytes.first() == Some(&0);
-    let room = sun.sun_path.len() - usize::from(!abstract_name);
-    if bytes.is_empty() || bytes.len() > room {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "unix socket path must be 1 to {room} bytes long (got {})",
-                bytes.len()
-            ),
-        ));
-    }
-    if !abstract_name && bytes.contains(&0) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "unix socket path contains a NUL byte",
-        ));
-    }
-    for (dst, src) in sun.sun_path.iter_mut().zip(bytes) {
-        *dst = *src as libc::c_char;
-    }
-    let base = mem::size_of::<libc::sa_family_t>();
-    raw.len = (base + bytes.len() + usize::from(!abstract_name)) as libc::socklen_t;
-    // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_un.
-    unsafe {
-        (&mut raw.storage as *mut libc::sockaddr_storage)
-            .cast::<libc::sockaddr_un>()
-            .write(sun)
-    };
-    Ok(raw)
+    crate::sys::addr::unix_to_raw(path.as_os_str().as_bytes())
 }
 
 /// The kernel's sockaddr_un as a `UnixSocketAddr`.
 pub(crate) fn from_raw(raw: &RawAddr) -> UnixSocketAddr {
-    let base = mem::size_of::<libc::sa_family_t>();
-    let len = raw.len as usize;
-    if len <= base || raw.family() != libc::AF_UNIX {
-        return UnixSocketAddr {
-            kind: Kind::Unnamed,
-        };
-    }
-    // SAFETY: the family says the storage holds a sockaddr_un.
-    let sun =
-        unsafe { &*(&raw.storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_un>() };
-    let path: Vec<u8> = sun.sun_path[..(len - base).min(sun.sun_path.len())]
-        .iter()
-        .map(|c| *c as u8)
-        .collect();
-    let kind = if path.first() == Some(&0) {
-        Kind::Abstract(path[1..].to_vec())
-    } else {
-        let end = path.iter().position(|b| *b == 0).unwrap_or(path.len());
-        Kind::Pathname(path[..end].to_vec())
+    let kind = match crate::sys::addr::unix_from_raw(raw) {
+        None => Kind::Unnamed,
+        Some(path) if path.first() == Some(&0) => Kind::Abstract(path[1..].to_vec()),
+        Some(path) => Kind::Pathname(path),
     };
     UnixSocketAddr { kind }
 }

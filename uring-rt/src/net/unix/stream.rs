@@ -1,11 +1,11 @@
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use super::addr::{from_raw, to_raw};
 use super::UnixSocketAddr;
-use crate::net::socket::{cvt, owned_from_std, Socket};
+use crate::net::socket::{owned_from_std, Socket};
 use crate::net::NetConfig;
 use crate::Driver;
 
@@ -124,23 +124,7 @@ impl UnixStream {
 /// socketpair(2) in the current backend's mode.
 #[track_caller]
 pub(crate) fn socketpair(ty: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
-    let nonblock = if Driver::current() == Driver::Epoll {
-        libc::SOCK_NONBLOCK
-    } else {
-        0
-    };
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: writes two descriptors into a live two-element array.
-    cvt(unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            ty | libc::SOCK_CLOEXEC | nonblock,
-            0,
-            fds.as_mut_ptr(),
-        )
-    })?;
-    // SAFETY: socketpair returned two fresh descriptors that we own.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    crate::sys::socket::socketpair(ty, Driver::current() == Driver::Epoll)
 }
 
 crate::net::socket::stream_read_impl!(UnixStream);
