@@ -5,6 +5,7 @@
 //! cargo bench --bench echo                     # full matrix, ~12 minutes
 //! cargo bench --bench echo -- --sizes 1024 --conns 64 --secs 3 --rounds 5 --servers aio-uring,monoio
 //! cargo bench --bench echo -- --smoke          # CI: every server ~1 s, verify, no timing asserted
+//! cargo bench --bench echo -- --baseline /tmp/echo-old   # also aio-uring@baseline, aio-epoll@baseline
 //! ```
 //!
 //! Run without any argument (as `cargo test --benches` does) it runs the
@@ -29,6 +30,21 @@
 //! - Servers run interleaved (A B C D, B C D A, ...) for several rounds so
 //!   that slow drifts of the machine (thermal, neighbours, page cache) hit
 //!   every server alike; each figure reported is the median over rounds.
+//!
+//! Baseline
+//! - A server is a (label, executable, name) triple: the child is started
+//!   as `EXECUTABLE --server NAME ...` and reported as LABEL (see
+//!   `servers::Contender`). Normally the executable is this binary and the
+//!   label the name.
+//! - `--baseline PATH` names the echo bench binary built from another
+//!   commit (`cargo bench --bench echo --no-run` there prints its path).
+//!   For each of aio-uring and aio-epoll among `--servers` it adds a server
+//!   labelled `NAME@baseline`, started as `PATH --server NAME ...` and
+//!   placed right after its counterpart. Baselines run in the same
+//!   interleaved rounds and appear in the tables like any server, so a
+//!   change between commits is measured paired, in one run, instead of
+//!   across two runs on a machine that drifts in between. Repeated, the
+//!   labels are `@baseline`, `@baseline2`, ... in the order given.
 
 mod histogram;
 mod loadgen;
@@ -45,12 +61,14 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use report::{Combo, Conditions, Report, RoundResult};
-use servers::Server;
+use servers::{Contender, Server};
 
 const USAGE: &str = "\
 usage: echo [--smoke] [--sizes 64,1024,4096] [--conns 16,64,256] [--secs 3]
             [--warmup 0.5] [--rounds 5] [--retries 2] [--servers aio-uring,aio-epoll,tokio,monoio]
             [--server-cpu 0] [--client-cpu 1] [--nice -20] [--out DIR]
+            [--baseline PATH]...   (PATH: the echo bench binary of another commit;
+                                    adds aio-uring@baseline, aio-epoll@baseline)
        echo --server NAME --addr 127.0.0.1:0 --cpu 0 --size 1024   (internal: one server)";
 
 fn main() -> ExitCode {
@@ -79,7 +97,8 @@ struct Options {
     rounds: usize,
     /// How many times a disturbed round is measured again.
     retries: usize,
-    servers: Vec<Server>,
+    /// Every server of the run, baselines included, in running order.
+    servers: Vec<Contender>,
     server_cpu: usize,
     client_cpu: usize,
     /// Nice value for the load generator and the servers (inherited), to
@@ -91,6 +110,9 @@ struct Options {
 
 impl Options {
     fn parse(args: &[String]) -> io::Result<Options> {
+        let exe = std::env::current_exe()?;
+        let mut servers = Server::ALL.to_vec();
+        let mut baselines = Vec::new();
         let mut opts = Options {
             sizes: vec![64, 1024, 4096],
             conns: vec![16, 64, 256],
@@ -98,7 +120,7 @@ impl Options {
             warmup: Duration::from_millis(500),
             rounds: 5,
             retries: 2,
-            servers: Server::ALL.to_vec(),
+            servers: Vec::new(),
             server_cpu: 0,
             client_cpu: 1,
             nice: None,
@@ -142,7 +164,7 @@ impl Options {
                     explicit_out = true;
                 }
                 "--servers" => {
-                    opts.servers = value()?
+                    servers = value()?
                         .split(',')
                         .map(|name| {
                             Server::from_name(name.trim())
@@ -150,9 +172,33 @@ impl Options {
                         })
                         .collect::<io::Result<_>>()?;
                 }
+                "--baseline" => {
+                    let path = value()?;
+                    // Absolute, so the report names exactly what ran.
+                    baselines.push(std::fs::canonicalize(&path).map_err(|e| {
+                        io::Error::new(e.kind(), format!("--baseline {path:?}: {e}"))
+                    })?);
+                }
                 "-h" | "--help" => return Err(invalid(USAGE.to_string())),
                 other => return Err(invalid(format!("unknown argument {other:?}\n{USAGE}"))),
             }
+        }
+        for server in servers {
+            opts.servers.push(Contender::current(server, &exe));
+            if matches!(server, Server::AioUring | Server::AioEpoll) {
+                for (i, path) in baselines.iter().enumerate() {
+                    let tag = match i {
+                        0 => "baseline".to_string(),
+                        i => format!("baseline{}", i + 1),
+                    };
+                    opts.servers.push(Contender::baseline(server, path, &tag));
+                }
+            }
+        }
+        if !baselines.is_empty() && !opts.servers.iter().any(Contender::is_baseline) {
+            return Err(invalid(
+                "--baseline compares aio-uring and aio-epoll; --servers has neither".to_string(),
+            ));
         }
         if opts.smoke {
             // One short combination, every selected server, one round: enough
@@ -200,7 +246,6 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
         histogram::self_check().map_err(|e| io::Error::other(format!("histogram: {e}")))?;
     }
     let machine = sys::MachineInfo::collect();
-    let exe = std::env::current_exe()?;
     let mut report = Report::new(
         machine,
         Conditions {
@@ -216,7 +261,7 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
     );
     eprintln!(
         "echo: servers {} on CPU {}, load generator on CPU {}; {} round(s) of {:?} after {:?} warm-up",
-        opts.servers.iter().map(|s| s.name()).collect::<Vec<_>>().join(","),
+        opts.servers.iter().map(|s| s.label.as_str()).collect::<Vec<_>>().join(","),
         opts.server_cpu,
         opts.client_cpu,
         opts.rounds,
@@ -236,11 +281,8 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
                     .cycle()
                     .skip(round - 1)
                     .take(opts.servers.len());
-                for &server in order {
-                    report.push(
-                        combo,
-                        measure_with_retries(&exe, opts, server, combo, round),
-                    );
+                for server in order {
+                    report.push(combo, measure_with_retries(opts, server, combo, round));
                 }
             }
         }
@@ -261,15 +303,14 @@ fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
 /// Measures one round; a round disturbed by other work on the machine is
 /// measured again, up to `--retries` times, and the last attempt counts.
 fn measure_with_retries(
-    exe: &Path,
     opts: &Options,
-    server: Server,
+    server: &Contender,
     combo: Combo,
     round: usize,
 ) -> RoundResult {
     let mut attempt = 0;
     loop {
-        let result = measure_one(exe, opts, server, combo, round);
+        let result = measure_one(opts, server, combo, round);
         let retry = result.disturbed() && attempt < opts.retries;
         eprintln!(
             "  {combo} round {round}/{}: {}{}",
@@ -306,27 +347,20 @@ fn write_outputs(report: &Report, dir: &Path) -> io::Result<()> {
 /// Launches `server`, drives it for one warm-up plus window, and stops it.
 /// A server that fails to start or to serve yields a result with zero
 /// requests and the error, so one broken server does not stop the others.
-fn measure_one(
-    exe: &Path,
-    opts: &Options,
-    server: Server,
-    combo: Combo,
-    round: usize,
-) -> RoundResult {
-    let outcome =
-        ServerProcess::launch(exe, server, opts.server_cpu, combo.size).and_then(|process| {
-            let spec = loadgen::LoadSpec {
-                addr: process.addr,
-                conns: combo.conns,
-                size: combo.size,
-                warmup: opts.warmup,
-                measure: opts.measure,
-            };
-            let pid = process.child.id();
-            let measurement = loadgen::run(&spec, || sys::process_cpu_ns(pid));
-            process.stop(server)?;
-            measurement
-        });
+fn measure_one(opts: &Options, server: &Contender, combo: Combo, round: usize) -> RoundResult {
+    let outcome = ServerProcess::launch(server, opts.server_cpu, combo.size).and_then(|process| {
+        let spec = loadgen::LoadSpec {
+            addr: process.addr,
+            conns: combo.conns,
+            size: combo.size,
+            warmup: opts.warmup,
+            measure: opts.measure,
+        };
+        let pid = process.child.id();
+        let measurement = loadgen::run(&spec, || sys::process_cpu_ns(pid));
+        process.stop(server)?;
+        measurement
+    });
     match outcome {
         Ok(m) => RoundResult::from_measurement(server, round, &m),
         Err(e) => RoundResult::failed(server, round, e.to_string()),
@@ -343,9 +377,9 @@ impl ServerProcess {
     /// How long a server may take to bind and announce its address.
     const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-    fn launch(exe: &Path, server: Server, cpu: usize, size: usize) -> io::Result<ServerProcess> {
-        let mut child = Command::new(exe)
-            .args(["--server", server.name(), "--addr", "127.0.0.1:0"])
+    fn launch(server: &Contender, cpu: usize, size: usize) -> io::Result<ServerProcess> {
+        let mut child = Command::new(&server.exe)
+            .args(["--server", server.server.name(), "--addr", "127.0.0.1:0"])
             .args(["--cpu", &cpu.to_string(), "--size", &size.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -392,7 +426,7 @@ impl ServerProcess {
 
     /// Stops the server; an error if it had already exited (it crashed
     /// while under load).
-    fn stop(mut self, server: Server) -> io::Result<()> {
+    fn stop(mut self, server: &Contender) -> io::Result<()> {
         if let Some(status) = self.child.try_wait()? {
             return Err(io::Error::other(format!(
                 "{server} server exited during the run: {status}"

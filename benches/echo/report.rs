@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use crate::loadgen::Measurement;
-use crate::servers::Server;
+use crate::servers::{Contender, Server};
 use crate::sys::MachineInfo;
 
 /// One cell of the matrix: payload size and connection count.
@@ -36,7 +36,8 @@ impl fmt::Display for Combo {
 /// The figures of one server in one round.
 #[derive(Debug, Clone)]
 pub struct RoundResult {
-    pub server: Server,
+    /// The server's label.
+    pub server: String,
     pub round: usize,
     pub requests: u64,
     pub req_per_sec: f64,
@@ -55,7 +56,7 @@ pub struct RoundResult {
 
 impl RoundResult {
     /// Derives the per-round figures from a load generator measurement.
-    pub fn from_measurement(server: Server, round: usize, m: &Measurement) -> RoundResult {
+    pub fn from_measurement(server: &Contender, round: usize, m: &Measurement) -> RoundResult {
         let secs = m.elapsed.as_secs_f64();
         let us = |ns: u64| ns as f64 / 1000.0;
         let busy = |ns: u64| {
@@ -73,7 +74,7 @@ impl RoundResult {
             }
         };
         RoundResult {
-            server,
+            server: server.label.clone(),
             round,
             requests: m.requests,
             req_per_sec: if secs > 0.0 {
@@ -93,9 +94,9 @@ impl RoundResult {
     }
 
     /// A round in which the server could not be measured at all.
-    pub fn failed(server: Server, round: usize, error: String) -> RoundResult {
+    pub fn failed(server: &Contender, round: usize, error: String) -> RoundResult {
         RoundResult {
-            server,
+            server: server.label.clone(),
             round,
             requests: 0,
             req_per_sec: 0.0,
@@ -124,8 +125,8 @@ impl RoundResult {
     /// One line for the progress log.
     pub fn summary_line(&self) -> String {
         let mut line = format!(
-            "{:<9} {:>9.0} req/s  {:>6.2} µs CPU/req  CPU {:>3.0}% (client {:>3.0}%)  p50 {:.1} p99 {:.1} p99.9 {:.1} µs  errors {}",
-            self.server.name(),
+            "{:<18} {:>9.0} req/s  {:>6.2} µs CPU/req  CPU {:>3.0}% (client {:>3.0}%)  p50 {:.1} p99 {:.1} p99.9 {:.1} µs  errors {}",
+            self.server,
             self.req_per_sec,
             self.cpu_us_per_req,
             self.cpu_busy * 100.0,
@@ -156,7 +157,8 @@ pub const DISTURBED_BELOW: f64 = 0.8;
 /// median of that figure; errors and requests are totals).
 #[derive(Debug, Clone)]
 pub struct Summary {
-    pub server: Server,
+    /// The server's label.
+    pub server: String,
     pub req_per_sec: f64,
     pub cpu_us_per_req: f64,
     /// Half the range over rounds, relative to the median (0.03 = ±3 %):
@@ -184,12 +186,15 @@ pub struct ComboResults {
 
 impl ComboResults {
     /// Medians per server, in the order servers ran.
-    pub fn summaries(&self, servers: &[Server]) -> Vec<Summary> {
+    pub fn summaries(&self, servers: &[Contender]) -> Vec<Summary> {
         servers
             .iter()
-            .filter_map(|&server| {
-                let runs: Vec<&RoundResult> =
-                    self.rounds.iter().filter(|r| r.server == server).collect();
+            .filter_map(|server| {
+                let runs: Vec<&RoundResult> = self
+                    .rounds
+                    .iter()
+                    .filter(|r| r.server == server.label)
+                    .collect();
                 if runs.is_empty() {
                     return None;
                 }
@@ -197,7 +202,7 @@ impl ComboResults {
                     |f: fn(&RoundResult) -> f64| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
                 let med = |f: fn(&RoundResult) -> f64| median(values(f));
                 Some(Summary {
-                    server,
+                    server: server.label.clone(),
                     req_per_sec: med(|r| r.req_per_sec),
                     cpu_us_per_req: med(|r| r.cpu_us_per_req),
                     req_per_sec_spread: spread(values(|r| r.req_per_sec)),
@@ -241,7 +246,8 @@ pub struct Conditions {
     pub rounds: usize,
     /// Attempts allowed to a disturbed round beyond the first.
     pub retries: usize,
-    pub servers: Vec<Server>,
+    /// Every server, baselines included, in running order.
+    pub servers: Vec<Contender>,
     pub server_cpu: usize,
     pub client_cpu: usize,
     /// Nice value of both sides, when changed.
@@ -318,7 +324,20 @@ impl Report {
             .nice
             .map(|n| format!(", both at nice {n}"))
             .unwrap_or_default();
-        format!(
+        let baselines: String = c
+            .servers
+            .iter()
+            .filter(|s| s.is_baseline())
+            .map(|s| {
+                format!(
+                    "- baseline: {} is `{} --server {}`\n",
+                    s.label,
+                    s.exe.display(),
+                    s.server.name()
+                )
+            })
+            .collect();
+        let mut out = format!(
             "- machine: {} ({} cores)\n- kernel: {}\n- date: {}\n\
              - method: each server in its own process pinned to CPU {}, the load \
              generator pinned to CPU {}{nice}; {} round(s) interleaved across servers, \
@@ -343,7 +362,9 @@ impl Report {
                 0 => "kept as it was".to_string(),
                 n => format!("measured again, up to {n} time(s)"),
             },
-        )
+        );
+        out.push_str(&baselines);
+        out
     }
 
     /// The whole report as markdown: conditions, then one table per
@@ -359,7 +380,7 @@ impl Report {
         out.push_str(&self.conditions());
         for combo in &self.combos {
             let summaries = combo.summaries(&self.conditions.servers);
-            let base = |server: Server| summaries.iter().find(|s| s.server == server);
+            let base = |server: Server| summaries.iter().find(|s| s.server == server.name());
             let (tokio, monoio) = (base(Server::Tokio), base(Server::Monoio));
             write!(out, "\n## {}\n\n", combo.combo)?;
             out.push_str(
@@ -429,15 +450,20 @@ impl Report {
         writeln!(
             out,
             "  \"config\": {{\"warmup_s\": {}, \"measure_s\": {}, \"rounds\": {}, \"retries\": {}, \"servers\": [{}], \
-             \"server_cpu\": {}, \"client_cpu\": {}, \"nice\": {}}},",
+             \"server_cpu\": {}, \"client_cpu\": {}, \"nice\": {}, \"executables\": {{{}}}}},",
             c.warmup.as_secs_f64(),
             c.measure.as_secs_f64(),
             c.rounds,
             c.retries,
-            c.servers.iter().map(|s| json_str(s.name())).collect::<Vec<_>>().join(", "),
+            c.servers.iter().map(|s| json_str(&s.label)).collect::<Vec<_>>().join(", "),
             c.server_cpu,
             c.client_cpu,
             c.nice.map_or_else(|| "null".to_string(), |n| n.to_string()),
+            c.servers
+                .iter()
+                .map(|s| format!("{}: {}", json_str(&s.label), json_str(&s.exe.to_string_lossy())))
+                .collect::<Vec<_>>()
+                .join(", "),
         )?;
         out.push_str("  \"results\": [\n");
         for (i, combo) in self.combos.iter().enumerate() {
@@ -454,7 +480,7 @@ impl Report {
                         "        {{\"server\": {}, \"req_per_sec\": {}, \"cpu_us_per_req\": {}, \
                          \"req_per_sec_spread\": {}, \"cpu_spread\": {}, \"cpu_busy\": {}, \"client_busy\": {}, \"p50_us\": {}, \"p99_us\": {}, \
                          \"p999_us\": {}, \"requests\": {}, \"errors\": {}}}",
-                        json_str(s.server.name()),
+                        json_str(&s.server),
                         json_num(s.req_per_sec),
                         json_num(s.cpu_us_per_req),
                         json_num(s.req_per_sec_spread),
@@ -479,7 +505,7 @@ impl Report {
                         "        {{\"server\": {}, \"round\": {}, \"requests\": {}, \"req_per_sec\": {}, \
                          \"cpu_us_per_req\": {}, \"cpu_busy\": {}, \"client_busy\": {}, \"p50_us\": {}, \
                          \"p99_us\": {}, \"p999_us\": {}, \"errors\": {}, \"disturbed\": {}, \"first_error\": {}}}",
-                        json_str(r.server.name()),
+                        json_str(&r.server),
                         r.round,
                         r.requests,
                         json_num(r.req_per_sec),

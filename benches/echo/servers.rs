@@ -11,6 +11,7 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 /// A server implementation the harness can launch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +72,50 @@ impl Server {
 impl fmt::Display for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// A server as the harness runs and reports it: the implementation
+/// `server` (its `--server` name), as built into the executable `exe`,
+/// reported as `label`. `exe` is this binary, or for `--baseline` the echo
+/// bench built from another commit: the child protocol (`exe --server NAME
+/// --addr ADDR --cpu N --size BYTES`) is the same for both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contender {
+    pub label: String,
+    pub exe: PathBuf,
+    pub server: Server,
+}
+
+impl Contender {
+    /// `server` as built into `exe` (this binary), labelled with its name.
+    pub fn current(server: Server, exe: &Path) -> Contender {
+        Contender {
+            label: server.name().to_string(),
+            exe: exe.to_path_buf(),
+            server,
+        }
+    }
+
+    /// `server` as built into the baseline executable `exe`, labelled
+    /// `NAME@TAG` (`aio-uring@baseline`).
+    pub fn baseline(server: Server, exe: &Path, tag: &str) -> Contender {
+        Contender {
+            label: format!("{}@{tag}", server.name()),
+            exe: exe.to_path_buf(),
+            server,
+        }
+    }
+
+    /// Whether this is a baseline's server, labelled other than its name.
+    pub fn is_baseline(&self) -> bool {
+        self.label != self.server.name()
+    }
+}
+
+impl fmt::Display for Contender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
     }
 }
 

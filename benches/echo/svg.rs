@@ -1,12 +1,13 @@
 //! A dependency-free SVG chart of the echo results: two panels of grouped
 //! bars (requests/s, higher is better; server CPU µs per request, lower is
 //! better), one group per payload/connection combination, one bar per
-//! server, each showing the median over rounds.
+//! server, each showing the median over rounds. A baseline's bar has its
+//! server's colour, paler and outlined.
 
 use std::fmt::{self, Write as _};
 
 use crate::report::{Combo, Report, Summary, WRITE_TO_STRING};
-use crate::servers::Server;
+use crate::servers::{Contender, Server};
 
 const BAR_W: f64 = 16.0;
 const GROUP_GAP: f64 = 22.0;
@@ -16,6 +17,8 @@ const PLOT_H: f64 = 240.0;
 /// Vertical space of one panel: title, plot, x labels.
 const PANEL_H: f64 = PLOT_H + 80.0;
 const LEGEND_H: f64 = 66.0;
+/// Legend width per character of a label (11 px sans-serif), roughly.
+const CHAR_W: f64 = 6.5;
 
 fn color(server: Server) -> &'static str {
     match server {
@@ -24,6 +27,30 @@ fn color(server: Server) -> &'static str {
         Server::Tokio => "#1f77b4",
         Server::Monoio => "#2ca02c",
     }
+}
+
+/// The fill attributes of a server's bar and legend swatch.
+fn paint(server: &Contender) -> String {
+    let c = color(server.server);
+    if server.is_baseline() {
+        format!("fill=\"{c}\" fill-opacity=\"0.4\" stroke=\"{c}\"")
+    } else {
+        format!("fill=\"{c}\"")
+    }
+}
+
+/// The x of each legend entry, and the legend's right edge.
+fn legend_layout(servers: &[Contender]) -> (Vec<f64>, f64) {
+    let mut x = LEFT;
+    let xs = servers
+        .iter()
+        .map(|s| {
+            let at = x;
+            x += (16.0 + s.label.chars().count() as f64 * CHAR_W + 14.0).max(110.0);
+            at
+        })
+        .collect();
+    (xs, x)
 }
 
 /// Renders the report's medians as an SVG document.
@@ -36,7 +63,10 @@ pub fn chart(report: &Report) -> String {
 fn write_chart(svg: &mut String, report: &Report) -> fmt::Result {
     let servers = &report.conditions.servers;
     let group_w = servers.len() as f64 * BAR_W + GROUP_GAP;
-    let width = (LEFT + report.combos.len() as f64 * group_w + RIGHT).max(560.0);
+    let (legend_xs, legend_right) = legend_layout(servers);
+    let width = (LEFT + report.combos.len() as f64 * group_w + RIGHT)
+        .max(legend_right + RIGHT)
+        .max(560.0);
     let height = LEGEND_H + 2.0 * PANEL_H;
     let groups: Vec<(Combo, Vec<Summary>)> = report
         .combos
@@ -65,15 +95,14 @@ fn write_chart(svg: &mut String, report: &Report) -> fmt::Result {
         escape(&m.kernel),
         escape(&m.date),
     )?;
-    for (i, &server) in servers.iter().enumerate() {
-        let x = LEFT + i as f64 * 110.0;
+    for (server, x) in servers.iter().zip(legend_xs) {
         writeln!(
             svg,
-            "<rect x=\"{x}\" y=\"44\" width=\"12\" height=\"12\" fill=\"{}\"/>\
+            "<rect x=\"{x}\" y=\"44\" width=\"12\" height=\"12\" {}/>\
              <text x=\"{}\" y=\"54\">{}</text>",
-            color(server),
+            paint(server),
             x + 16.0,
-            server.name()
+            escape(&server.label)
         )?;
     }
     panel(
@@ -104,7 +133,7 @@ fn panel(
     top: f64,
     title: &str,
     groups: &[(Combo, Vec<Summary>)],
-    servers: &[Server],
+    servers: &[Contender],
     group_w: f64,
     value: impl Fn(&Summary) -> f64,
 ) -> fmt::Result {
@@ -140,8 +169,8 @@ fn panel(
     }
     for (g, (combo, summaries)) in groups.iter().enumerate() {
         let x0 = LEFT + g as f64 * group_w + GROUP_GAP / 2.0;
-        for (i, &server) in servers.iter().enumerate() {
-            let Some(s) = summaries.iter().find(|s| s.server == server) else {
+        for (i, server) in servers.iter().enumerate() {
+            let Some(s) = summaries.iter().find(|s| s.server == server.label) else {
                 continue;
             };
             let v = value(s);
@@ -152,13 +181,13 @@ fn panel(
             let y = y_of(v);
             writeln!(
                 svg,
-                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\">\
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" {}>\
                  <title>{} {}: {}</title></rect>\
                  <text transform=\"translate({:.1},{:.1}) rotate(-90)\" font-size=\"9\">{}</text>",
                 BAR_W - 2.0,
                 base_y - y,
-                color(server),
-                server.name(),
+                paint(server),
+                escape(&server.label),
                 combo,
                 short(v, v / 100.0),
                 x + BAR_W / 2.0 + 3.0,
