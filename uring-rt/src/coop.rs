@@ -10,8 +10,9 @@
 //! which goes to the back of the run queue. Outside an executor poll there
 //! is no budget and nothing is limited.
 //!
-//! A leaf: the driver's `Op` and the channels call [`poll_proceed`] and
-//! [`spend`]; the runtime calls [`budgeted`] around each poll.
+//! A leaf: the driver's `Op` and the channels call [`poll_proceed`] (and
+//! [`refund`] when they turn out not ready); the runtime calls
+//! [`budgeted`] around each poll.
 
 use std::cell::Cell;
 use std::task::{Context, Poll};
@@ -41,11 +42,20 @@ pub(crate) fn budgeted<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `Ready` if the current poll may complete one more operation; otherwise
-/// wakes the task (so it runs again after the others) and returns
-/// `Pending`.
+/// Takes one unit of the current poll's budget: `Ready` if there was one;
+/// otherwise wakes the task (so it runs again after the others) and returns
+/// `Pending`. An operation that then turns out not to be ready gives the
+/// unit back with [`refund`]. One thread-local access on the ready path.
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    if LEFT.with(|l| l.get()) == Some(0) {
+    let exhausted = LEFT.with(|l| match l.get() {
+        Some(0) => true,
+        Some(n) => {
+            l.set(Some(n - 1));
+            false
+        }
+        None => false,
+    });
+    if exhausted {
         YIELDS.with(|y| y.set(y.get() + 1));
         cx.waker().wake_by_ref();
         return Poll::Pending;
@@ -53,11 +63,12 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     Poll::Ready(())
 }
 
-/// Spends one unit: an operation completed.
-pub(crate) fn spend() {
+/// Gives back the unit taken by [`poll_proceed`]: the operation was not
+/// ready after all.
+pub(crate) fn refund() {
     LEFT.with(|l| {
         if let Some(n) = l.get() {
-            l.set(Some(n.saturating_sub(1)));
+            l.set(Some(n.saturating_add(1).min(BUDGET)));
         }
     });
 }

@@ -93,11 +93,13 @@ impl<T: OpCode> Future for Op<T> {
         }
         match self.driver.poll_op(self.key, cx) {
             Poll::Ready((res, flags)) => {
-                crate::coop::spend();
                 let data = self.data.take().expect("`Op` polled after completion");
                 Poll::Ready(data.complete(cqe_result(res), flags))
             }
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                crate::coop::refund();
+                Poll::Pending
+            }
         }
     }
 }

@@ -82,8 +82,8 @@ impl<T> Receiver<T> {
             return Poll::Pending;
         }
         let res = self.take(Some(cx));
-        if res.is_ready() {
-            crate::coop::spend();
+        if res.is_pending() {
+            crate::coop::refund();
         }
         res
     }

@@ -103,16 +103,14 @@ impl<T> Chan<T> {
             return Poll::Pending;
         }
         match self.try_recv() {
-            Ok(value) => {
-                crate::coop::spend();
-                Poll::Ready(Some(value))
-            }
+            Ok(value) => Poll::Ready(Some(value)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => {
                 match self.rx_waker.take() {
                     Some(old) if old.will_wake(cx.waker()) => self.rx_waker.set(Some(old)),
                     _ => self.rx_waker.set(Some(cx.waker().clone())),
                 }
+                crate::coop::refund();
                 Poll::Pending
             }
         }
