@@ -1,5 +1,10 @@
 //! `SharedFd`: a reference-counted file descriptor that in-flight ops hold,
 //! so the descriptor is closed only after the last op using it completed.
+//!
+//! Dropping the last reference never blocks the core on close(2) where the
+//! ring can do it: on an io_uring runtime's thread the close is a detached
+//! IORING_OP_CLOSE ([`IoDriver::close_detached`](super::IoDriver::close_detached)),
+//! submitted at once.
 
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
@@ -57,13 +62,23 @@ impl AsRawFd for SharedFd {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        close_now(self.fd);
+        close(self.fd);
+    }
+}
+
+/// Closes `fd`, which the caller owns and gives up: with a detached close
+/// on the ring where this thread runs an io_uring runtime (the core never
+/// waits for a flush), with close(2) otherwise.
+fn close(fd: RawFd) {
+    let detached = crate::driver::context::try_with(|d| d.close_detached(fd));
+    if detached != Some(true) {
+        close_now(fd);
     }
 }
 
 /// Closes `fd` synchronously, first telling the current runtime's driver
 /// (the epoll backend forgets its registration).
-pub(crate) fn close_now(fd: RawFd) {
+fn close_now(fd: RawFd) {
     crate::driver::context::try_with(|d| d.forget_fd(fd));
     // SAFETY: we own `fd` (SharedFd's invariant) and nothing uses it after.
     // close(2) releases the descriptor even when it reports an error, so
