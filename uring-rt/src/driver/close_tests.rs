@@ -1,16 +1,22 @@
 //! Closing descriptors: the last `SharedFd` dropped on an io_uring core is
 //! closed by a detached IORING_OP_CLOSE submitted at once (no close(2) on
-//! the core, and still closed when the drop returns), and no queued close
-//! is lost when the ring goes away.
+//! the core, and still closed when the drop returns), an explicit close
+//! waits for parked ops, and no queued close is lost when the ring goes
+//! away.
 //!
 //! Other tests run in parallel in this process and may reuse a closed
 //! number at once, so "closed" is checked as "no longer this pipe's inode".
 
+use std::future::Future;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::context;
 use super::fd::SharedFd;
+use super::ops::{Close, Read};
+use super::{Op, CURRENT_POS};
 use crate::{Driver, RuntimeBuilder};
 
 /// A pipe's read end (in the mode `driver` needs) and write end.
@@ -77,6 +83,58 @@ fn last_drop_on_uring_closes_through_the_ring() {
 }
 
 #[test]
+fn explicit_close_waits_for_a_parked_op_then_closes() {
+    for driver in super::available_drivers() {
+        let rt = RuntimeBuilder::new()
+            .driver(driver)
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let (r, _w) = pipe(driver);
+            let fd = r.raw();
+            let pipe = identity(fd);
+            // A read that waits (nothing is written), dropped: parked in
+            // the driver with its clone until the cancellation completes.
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut read = Op::submit(Read::new(r.clone(), Vec::with_capacity(8), CURRENT_POS));
+            assert!(Pin::new(&mut read).poll(&mut cx).is_pending());
+            drop(read);
+            let mut unique = Box::pin(r.into_unique());
+            assert!(
+                unique.as_mut().poll(&mut cx).is_pending(),
+                "taken while an op still holds it"
+            );
+            let raw = unique.await;
+            assert_eq!(raw, fd);
+            assert_eq!(identity(fd), pipe, "released before the close");
+            Op::submit(Close::new(raw)).await.expect("close");
+            assert_ne!(identity(fd), pipe);
+        });
+    }
+}
+
+#[test]
+fn a_dropped_close_still_closes() {
+    for driver in super::available_drivers() {
+        let rt = RuntimeBuilder::new()
+            .driver(driver)
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let (r, _w) = pipe(driver);
+            let fd = r.raw();
+            let pipe = identity(fd);
+            let raw = r.into_unique().await;
+            let mut close = Op::submit(Close::new(raw));
+            let mut cx = Context::from_waker(Waker::noop());
+            let _ = Pin::new(&mut close).poll(&mut cx);
+            drop(close);
+            assert!(turn_until(|| identity(fd) != pipe).await, "never closed");
+        });
+    }
+}
+
+#[test]
 fn queued_closes_are_not_lost_when_the_ring_breaks() {
     if !super::available_drivers().contains(&Driver::IoUring) {
         return;
@@ -126,6 +184,39 @@ fn runtime_drop_closes_what_its_tasks_held() {
                 });
             }
             crate::task::yield_now().await;
+        });
+        drop(rt);
+        for (fd, pipe, _w) in &pipes {
+            assert_ne!(identity(*fd), *pipe, "{driver:?}: fd {fd} leaked");
+        }
+    }
+}
+
+/// A future polled once by hand, for the test below.
+fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn a_close_in_flight_at_shutdown_still_closes() {
+    for driver in super::available_drivers() {
+        let rt = RuntimeBuilder::new()
+            .driver(driver)
+            .build()
+            .expect("runtime");
+        let mut pipes = Vec::new();
+        rt.block_on(async {
+            for _ in 0..16 {
+                let (r, w) = pipe(driver);
+                pipes.push((r.raw(), identity(r.raw()), w));
+                let raw = r.into_unique().await;
+                let mut close = Op::submit(Close::new(raw));
+                let _ = poll_once(&mut close);
+                // Dropped, still in flight, by the runtime's drop.
+                drop(crate::spawn(async move {
+                    let _ = close.await;
+                }));
+            }
         });
         drop(rt);
         for (fd, pipe, _w) in &pipes {
