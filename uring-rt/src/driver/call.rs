@@ -135,6 +135,14 @@ pub(crate) enum Call {
 unsafe impl Send for Call {}
 
 impl Call {
+    /// Whether the op may be cancelled once started. A close may not: on a
+    /// file with a flush method (NFS, FUSE) io_uring runs it on a worker
+    /// thread, and a cancellation that reaches it before it starts there
+    /// leaves the descriptor open with nobody left to close it.
+    pub(crate) fn cancellable(&self) -> bool {
+        !matches!(self, Call::Close { .. })
+    }
+
     /// Whether the epoll backend runs this call on the blocking pool rather
     /// than as a nonblocking syscall with readiness: positional file I/O and
     /// path/metadata calls, which regular files cannot poll for.

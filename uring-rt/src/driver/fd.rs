@@ -1,22 +1,38 @@
 //! `SharedFd`: a reference-counted file descriptor that in-flight ops hold,
 //! so the descriptor is closed only after the last op using it completed.
+//!
+//! Dropping the last reference never blocks the core on close(2) where the
+//! ring can do it: on an io_uring runtime's thread the close is a detached
+//! IORING_OP_CLOSE ([`IoDriver::close_detached`](super::IoDriver::close_detached)),
+//! submitted at once. An explicit close ([`SharedFd::into_unique`], then
+//! the `Close` op) waits for the other references to go, so that it really
+//! closes and its error is the close's own.
 
+use std::cell::Cell;
+use std::fmt;
+use std::future::poll_fn;
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 /// A file descriptor shared by a socket or file and its in-flight ops.
 ///
 /// Closing happens when the last clone is dropped: an op whose future was
 /// dropped keeps its clone parked in the driver until the kernel reports the
 /// op done, so the kernel never sees the number reused under it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct SharedFd {
     inner: Rc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     fd: RawFd,
+    /// Set by [`SharedFd::into_unique`]: the descriptor was handed to an
+    /// explicit close, so dropping this must not close it again.
+    taken: Cell<bool>,
+    /// The task waiting in [`SharedFd::into_unique`] for the other
+    /// references to go; woken by the drop that leaves one.
+    closer: Cell<Option<Waker>>,
 }
 
 impl SharedFd {
@@ -27,7 +43,11 @@ impl SharedFd {
         // clear whatever the backend remembers about that number.
         crate::driver::context::try_with(|d| d.forget_fd(fd));
         SharedFd {
-            inner: Rc::new(Inner { fd }),
+            inner: Rc::new(Inner {
+                fd,
+                taken: Cell::new(false),
+                closer: Cell::new(None),
+            }),
         }
     }
 
@@ -35,16 +55,35 @@ impl SharedFd {
         self.inner.fd
     }
 
-    /// Takes the descriptor out if this is the only reference (for an
-    /// explicit asynchronous close).
-    pub(crate) fn try_unwrap(self) -> Result<RawFd, SharedFd> {
-        match Rc::try_unwrap(self.inner) {
-            Ok(inner) => {
-                let fd = inner.fd;
-                std::mem::forget(inner);
-                Ok(fd)
+    /// Waits until this is the only reference (ops that still hold the
+    /// descriptor, their futures dropped, release it when the kernel reports
+    /// them done), then takes the descriptor out for an explicit close.
+    ///
+    /// Dropped while waiting, nothing is taken: the last reference closes
+    /// the descriptor as usual.
+    pub(crate) async fn into_unique(self) -> RawFd {
+        poll_fn(|cx| {
+            if Rc::strong_count(&self.inner) == 1 {
+                return Poll::Ready(());
             }
-            Err(inner) => Err(SharedFd { inner }),
+            // No busy loop: the drop that leaves this one alone wakes us.
+            let old = self.inner.closer.replace(Some(cx.waker().clone()));
+            drop(old);
+            Poll::Pending
+        })
+        .await;
+        self.inner.taken.set(true);
+        self.inner.fd
+    }
+}
+
+impl Drop for SharedFd {
+    fn drop(&mut self) {
+        // This drop leaves one reference: if it is a closer's, wake it.
+        if Rc::strong_count(&self.inner) == 2 {
+            if let Some(waker) = self.inner.closer.take() {
+                waker.wake();
+            }
         }
     }
 }
@@ -55,15 +94,35 @@ impl AsRawFd for SharedFd {
     }
 }
 
+impl fmt::Debug for SharedFd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedFd")
+            .field("fd", &self.inner.fd)
+            .finish()
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
-        close_now(self.fd);
+        if !self.taken.get() {
+            close(self.fd);
+        }
+    }
+}
+
+/// Closes `fd`, which the caller owns and gives up: with a detached close
+/// on the ring where this thread runs an io_uring runtime (the core never
+/// waits for a flush), with close(2) otherwise.
+fn close(fd: RawFd) {
+    let detached = crate::driver::context::try_with(|d| d.close_detached(fd));
+    if detached != Some(true) {
+        close_now(fd);
     }
 }
 
 /// Closes `fd` synchronously, first telling the current runtime's driver
 /// (the epoll backend forgets its registration).
-pub(crate) fn close_now(fd: RawFd) {
+fn close_now(fd: RawFd) {
     crate::driver::context::try_with(|d| d.forget_fd(fd));
     // SAFETY: we own `fd` (SharedFd's invariant) and nothing uses it after.
     // close(2) releases the descriptor even when it reports an error, so

@@ -14,12 +14,27 @@
 //!   dropped); the future removes the slot.
 //! - `Ignored(op)`: its future was dropped while in flight. The op's data
 //!   (buffer, fd, sockaddr...) moved into the slot and a cancellation was
-//!   requested; the completion, when it comes, runs the op's `complete` and
-//!   drops the output (closing an accepted fd, freeing the buffer) and frees
-//!   the slot. Nothing the kernel may still touch is released before that.
+//!   requested (except for a close, which is never cancelled: see
+//!   [`Call::cancellable`]); the completion, when it comes, runs the op's
+//!   `complete` and drops the output (closing an accepted fd, freeing the
+//!   buffer) and frees the slot. Nothing the kernel may still touch is
+//!   released before that.
 //!
-//! Shutdown cancels everything still in flight and waits (boundedly) for the
-//! completions; whatever the kernel still owns after that is leaked.
+//! Shutdown cancels everything still in flight (closes excepted) and waits
+//! (boundedly) for the completions; whatever the kernel still owns after
+//! that is leaked.
+//!
+//! # Closing descriptors
+//!
+//! The last [`fd::SharedFd`] dropped on an io_uring runtime's thread closes
+//! its descriptor with a *detached* IORING_OP_CLOSE
+//! ([`IoDriver::close_detached`]): submitted at once, its completion reaped
+//! and dropped by the backend itself. The kernel runs a close that flushes
+//! (NFS, FUSE) on an io_uring worker, so it never blocks the core; any
+//! other is done when the drop returns, as with close(2). A close is never
+//! cancelled, shutdown waits for running ones, and one the ring never took
+//! is done with close(2) when the ring goes away. Elsewhere (epoll, outside
+//! a runtime, after shutdown) the close is a plain close(2).
 
 mod call;
 pub(crate) mod context;
@@ -33,6 +48,8 @@ mod syscall;
 mod unpark;
 mod uring;
 
+#[cfg(test)]
+mod close_tests;
 #[cfg(test)]
 mod soundness_tests;
 #[cfg(test)]
@@ -98,6 +115,9 @@ struct Inner {
 
 struct Slot {
     gen: u32,
+    /// Whether the op may be cancelled ([`Call::cancellable`]): when its
+    /// future is dropped, and at shutdown.
+    cancel: bool,
     state: Lifecycle,
 }
 
@@ -166,6 +186,10 @@ impl Backend {
         match self {
             Backend::Uring(b) => b.push(key, call, out).map(|()| None),
             Backend::Epoll(b) => b.push(key, call, out),
+            // A close still closes: the descriptor must not leak.
+            Backend::Closed if matches!(call, Call::Close { .. }) => {
+                Ok(Some(syscall::run_restarting(call)))
+            }
             Backend::Closed => Ok(Some(-libc::ECANCELED)),
         }
     }
@@ -193,10 +217,16 @@ impl Backend {
     }
 
     /// Cancels every op in `keys` and the backend's own in-flight work,
-    /// before shutdown.
-    fn cancel_all(&mut self, keys: &mut dyn Iterator<Item = u64>, out: &mut Vec<Completion>) {
+    /// before shutdown. `all`: `keys` are all the ops in flight (none of
+    /// them a close), so the backend may cancel everything at once.
+    fn cancel_all(
+        &mut self,
+        keys: &mut dyn Iterator<Item = u64>,
+        all: bool,
+        out: &mut Vec<Completion>,
+    ) {
         match self {
-            Backend::Uring(b) => b.cancel_all(keys, out),
+            Backend::Uring(b) => b.cancel_all(keys, all, out),
             // Cancels on epoll are bookkeeping: its shutdown completes
             // every waiting op as cancelled in one sweep.
             Backend::Epoll(b) => b.shutdown(out),
@@ -254,12 +284,13 @@ impl IoDriver {
         inner.submitted = true;
         let entry = inner.slots.vacant_entry();
         let key = (u64::from(gen) << 32) | entry.key() as u64;
+        let cancel = call.cancellable();
         let state = match inner.backend.push(key, call, &mut inner.completions) {
             Ok(None) => Lifecycle::Pending(None),
             Ok(Some(res)) => Lifecycle::Completed(res, 0),
             Err(e) => Lifecycle::Completed(-e.raw_os_error().unwrap_or(libc::EIO), 0),
         };
-        entry.insert(Slot { gen, state });
+        entry.insert(Slot { gen, cancel, state });
         key
     }
 
@@ -297,7 +328,9 @@ impl IoDriver {
         let inner = &mut *guard;
         let index = key as u32 as usize;
         let shut_down = inner.shut_down;
-        let state = &mut inner.slot(key).state;
+        let slot = inner.slot(key);
+        let cancel = slot.cancel;
+        let state = &mut slot.state;
         match state {
             Lifecycle::Completed(res, flags) => {
                 let (res, flags) = (*res, *flags);
@@ -313,9 +346,11 @@ impl IoDriver {
             }
             Lifecycle::Pending(_) => {
                 let old = std::mem::replace(state, Lifecycle::Ignored(Box::new(data)));
-                inner
-                    .backend
-                    .cancel(key, T::CANCEL_NOW, &mut inner.completions);
+                if cancel {
+                    inner
+                        .backend
+                        .cancel(key, T::CANCEL_NOW, &mut inner.completions);
+                }
                 drop(guard);
                 // The old waker's drop may run user code: not under the borrow.
                 drop(old);
@@ -445,12 +480,18 @@ impl IoDriver {
         {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
+            let in_flight = |s: &Slot| !matches!(s.state, Lifecycle::Completed(..));
+            // Closes run to completion (see `Call::cancellable`); the wait
+            // below waits for them too.
+            let all = inner.slots.iter().all(|(_, s)| s.cancel || !in_flight(s));
             let mut keys = inner
                 .slots
                 .iter()
-                .filter(|(_, s)| !matches!(s.state, Lifecycle::Completed(..)))
+                .filter(|(_, s)| s.cancel && in_flight(s))
                 .map(|(i, s)| (u64::from(s.gen) << 32) | i as u64);
-            inner.backend.cancel_all(&mut keys, &mut inner.completions);
+            inner
+                .backend
+                .cancel_all(&mut keys, all, &mut inner.completions);
         }
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         let mut panic = None;
@@ -519,6 +560,41 @@ impl IoDriver {
                 queued
             }
             _ => false,
+        }
+    }
+
+    /// Closes `fd` (which the caller owns and gives up) without blocking
+    /// this thread on a flush: submits an IORING_OP_CLOSE that nobody
+    /// awaits; its error, if any, has nobody to go to. The kernel frees the
+    /// number only when the close runs (for a flushing file, on a worker
+    /// thread, later), so nothing may assume it free before.
+    ///
+    /// Returns false, with `fd` still the caller's to close(2), where that
+    /// is not possible: on epoll, after shutdown, inside the driver itself,
+    /// or if the ring cannot take the entry.
+    pub(crate) fn close_detached(&self, fd: RawFd) -> bool {
+        let Ok(mut inner) = self.inner.try_borrow_mut() else {
+            return false;
+        };
+        let inner = &mut *inner;
+        match &mut inner.backend {
+            Backend::Uring(b) => {
+                let closing = b.close(fd, &mut inner.completions);
+                // Whatever could not be submitted at once goes out with the
+                // next turn, even if this core stays busy.
+                inner.submitted |= b.has_queued();
+                closing
+            }
+            _ => false,
+        }
+    }
+
+    /// Detached closes queued or running (0 on epoll).
+    #[cfg(test)]
+    pub(crate) fn detached_closes(&self) -> usize {
+        match &self.inner.borrow().backend {
+            Backend::Uring(b) => b.detached_closes(),
+            _ => 0,
         }
     }
 

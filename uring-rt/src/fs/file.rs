@@ -233,22 +233,34 @@ impl File {
             .map(Metadata::new)
     }
 
-    /// Closes the file and reports close(2)'s error, which dropping cannot.
-    /// If an operation still holds the file (its future was dropped and the
-    /// kernel has not finished), the descriptor is closed when it completes.
+    /// Closes the file and reports the close's own error, which dropping
+    /// cannot. If operations still hold the descriptor (their futures were
+    /// dropped and the kernel has not finished with them yet), this waits
+    /// until they let it go, then closes it; it never reports success
+    /// without having closed.
+    ///
+    /// Dropping a `File` closes it too, without blocking the core on a
+    /// flush: on io_uring the close goes to the ring; on epoll it is a plain
+    /// close(2).
     ///
     /// # Errors
     ///
-    /// close(2) errors (e.g. a deferred write error on NFS).
+    /// close(2) errors, e.g. a deferred write error reported when NFS
+    /// flushes, or `EBADF` if the descriptor was closed behind aio's back.
+    /// The descriptor is released even then.
     ///
     /// # Cancel safety
     ///
-    /// The file is closed either way.
+    /// The file is closed either way: dropping the future while it waits
+    /// leaves the close to whichever operation lets go last, and dropping it
+    /// once the close is submitted lets the close complete unobserved.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
     pub async fn close(self) -> io::Result<()> {
-        match self.fd.try_unwrap() {
-            Ok(fd) => Op::submit(ops::Close::new(fd)).await,
-            Err(_shared) => Ok(()),
-        }
+        let fd = self.fd.into_unique().await;
+        Op::submit(ops::Close::new(fd)).await
     }
 }
 

@@ -3,6 +3,12 @@
 //!
 //! On io_uring every call is a ring op. On epoll (regular files have no
 //! readiness) the same ops run on the blocking thread pool.
+//!
+//! Dropping a [`File`] closes it without blocking the core on a flush (NFS,
+//! FUSE): on io_uring the close is submitted to the ring, which flushes on
+//! a worker thread (an error, if any, is lost); on epoll it is a plain
+//! close(2). [`File::close`] closes it and reports the close's own error (a
+//! deferred write error on NFS, for one).
 
 #![forbid(unsafe_code)]
 

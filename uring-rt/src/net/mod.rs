@@ -3,6 +3,12 @@
 //! Every socket type is `!Send`: it belongs to the runtime (core) that
 //! created it. For one listener per core, bind each with
 //! [`NetConfig::reuse_port`] and let the kernel spread connections.
+//!
+//! Dropping a socket closes it once the operations still using it are
+//! done: on io_uring with a close submitted to the ring at once, on epoll
+//! with close(2). Either way it is closed when the drop returns (a
+//! listener's port can be bound again at once), unless an operation still
+//! holds it.
 
 #![forbid(unsafe_code)]
 

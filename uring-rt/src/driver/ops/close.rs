@@ -3,7 +3,8 @@ use std::os::fd::RawFd;
 
 use crate::driver::{Call, OpCode};
 
-/// close(2) through the driver, so its error reaches the caller.
+/// close(2) through the driver, so its error reaches the caller. Never
+/// cancelled (see `Call::cancellable`): dropped in flight, it still runs.
 pub(crate) struct Close {
     fd: RawFd,
 }

@@ -1,6 +1,7 @@
 //! The io_uring backend: the ring loop. Queues SQEs built by [`sqe`] (one
 //! batch per loop turn), enters the kernel, reaps completions, and carries
-//! cross-ring wake-ups (MSG_RING).
+//! cross-ring wake-ups (MSG_RING) and detached closes (a dropped
+//! descriptor's IORING_OP_CLOSE, which nobody awaits).
 
 mod opcodes;
 pub(crate) mod sqe;
@@ -32,6 +33,9 @@ const CANCEL_ANY_KEY: u64 = INTERNAL_KEY | 4;
 /// Our own MSG_RINGs' completions: this bit plus the index of the target
 /// in `msg_targets`.
 const MSG_SENT_TAG: u64 = INTERNAL_KEY | (1 << 62);
+/// Detached closes' completions: this bit plus the index of the close in
+/// `closes`.
+const CLOSE_TAG: u64 = INTERNAL_KEY | (1 << 61);
 
 /// io_uring_enter(2) flags (from <linux/io_uring.h>).
 const ENTER_GETEVENTS: u32 = 1 << 0;
@@ -97,6 +101,14 @@ pub(crate) struct Uring {
     msg_targets: Slab<Arc<Unparker>>,
     /// The timespec of the fallback TIMEOUT; the kernel copies it at submit.
     timeout_ts: Box<Timespec>,
+    /// Detached closes whose completion has not been reaped. The slab index
+    /// is in the SQE's user data. Kept so that shutdown waits for them and
+    /// never cancels them, and so that a close the kernel never got (the
+    /// ring dropped with it still queued) is done with close(2) instead.
+    closes: Slab<DetachedClose>,
+    /// SQEs pushed so far. The kernel consumes them in order, so all but
+    /// the last `sq.len()` of them have reached it.
+    pushed: u64,
     /// `io_uring_enter` calls made, for tests and measurements.
     enters: u64,
     /// Errors the next enters fail with instead of calling the kernel.
@@ -125,6 +137,8 @@ impl Uring {
             closing: false,
             ext_arg,
             timeout_ts: Box::new(Timespec::new()),
+            closes: Slab::new(),
+            pushed: 0,
             enters: 0,
             #[cfg(test)]
             inject: Vec::new(),
@@ -140,22 +154,67 @@ impl Uring {
         out: &mut Vec<Completion>,
     ) -> io::Result<()> {
         self.push_entry(sqe::entry(call).user_data(key), out)
+            .map(drop)
     }
 
     /// Queues an SQE, making room by submitting if the queue is full.
-    fn push_entry(&mut self, sqe: squeue::Entry, out: &mut Vec<Completion>) -> io::Result<()> {
+    /// Returns the entry's sequence number (see `pushed`).
+    fn push_entry(&mut self, sqe: squeue::Entry, out: &mut Vec<Completion>) -> io::Result<u64> {
         loop {
             // SAFETY: every pointer in the SQE stays valid until its CQE is
             // reaped: ops' pointers point into memory owned by their slot in
             // the driver (released only after the completion, or leaked at
             // shutdown), the backend's own (eventfd buffer) live in this
             // struct, which leaks them if dropped with a read in flight.
-            if unsafe { sqe::push(&mut self.ring.submission(), &sqe) }.is_ok() {
-                return Ok(());
+            if let Some(seq) = unsafe { self.try_push(&sqe) } {
+                return Ok(seq);
             }
             // Full: hand the queued entries to the kernel to make room.
             self.enter(0, None, out)?;
         }
+    }
+
+    /// Pushes `sqe` if the queue has room, returning its sequence number.
+    ///
+    /// # Safety
+    ///
+    /// As for [`sqe::push`].
+    unsafe fn try_push(&mut self, sqe: &squeue::Entry) -> Option<u64> {
+        // SAFETY: forwarded from the caller.
+        unsafe { sqe::push(&mut self.ring.submission(), sqe) }.ok()?;
+        self.pushed += 1;
+        Some(self.pushed - 1)
+    }
+
+    /// Closes `fd` with an IORING_OP_CLOSE that nobody awaits (its
+    /// descriptor's last owner was dropped), submitted at once. False if it
+    /// could not be queued: `fd` is then still the caller's to close.
+    ///
+    /// Submitted at once rather than with the turn's batch, so that the
+    /// descriptor is gone when the drop returns, as with close(2): a
+    /// listener's port can be bound again, a SO_REUSEPORT sibling gets no
+    /// more connections, the peer sees the FIN. (The kernel releases a
+    /// socket only as the enter that closed it returns; in a batch, ops
+    /// after the close would still see it.) A close that has to flush (NFS,
+    /// FUSE) goes to an io_uring worker: the enter does not wait for it.
+    pub(crate) fn close(&mut self, fd: RawFd, out: &mut Vec<Completion>) -> bool {
+        // Reserved before the push, which may reap (and free other slots).
+        let index = self.closes.insert(DetachedClose { fd, seq: u64::MAX });
+        let sqe = sqe::entry(Call::Close { fd }).user_data(CLOSE_TAG | index as u64);
+        let Ok(seq) = self.push_entry(sqe, out) else {
+            self.closes.remove(index);
+            return false;
+        };
+        self.closes[index].seq = seq;
+        // One attempt, without waiting or reaping (the completion is reaped
+        // by a later turn). If it fails, the close stays queued and goes out
+        // with the next turn, whose enter retries transient errors and
+        // reports the others.
+        let queued = self.ring.submission().len() as u32;
+        if self.raw_enter(queued, 0, 0, None).is_err() {
+            // Left queued, as said.
+        }
+        true
     }
 
     /// Whether SQEs are queued that the kernel has not been handed yet.
@@ -230,21 +289,37 @@ impl Uring {
     /// key from `keys` where the kernel does not know that flag. Submits at
     /// once: a runtime dropped with 50,000 connections costs one syscall,
     /// not 50,000.
+    ///
+    /// Closes are never cancelled (see `Call::cancellable`): while a
+    /// detached one is still running (a flush on NFS), or `all` says that
+    /// `keys` leave out an op (an awaited close), the cancels go one per
+    /// key.
     pub(crate) fn cancel_all(
         &mut self,
         keys: &mut dyn Iterator<Item = u64>,
+        all: bool,
         out: &mut Vec<Completion>,
     ) {
         self.closing = true;
-        let any = opcode::AsyncCancel2::new(CancelBuilder::any())
-            .build()
-            .user_data(CANCEL_ANY_KEY);
         let mut res = None;
-        if self.push_entry(any, out).is_ok() && self.enter(0, None, out).is_ok() {
-            res = self.reap_cancel_any(out);
+        // Detached closes not reaped yet: submit any still queued, and
+        // collect those done (nearly all: most complete at submission).
+        let mut entered = true;
+        if !self.closes.is_empty() {
+            entered = self.enter(0, None, out).is_ok();
+            self.reap(out);
+        }
+        if entered && all && self.closes.is_empty() {
+            let any = opcode::AsyncCancel2::new(CancelBuilder::any())
+                .build()
+                .user_data(CANCEL_ANY_KEY);
+            if self.push_entry(any, out).is_ok() && self.enter(0, None, out).is_ok() {
+                res = self.reap_cancel_any(out);
+            }
         }
         match res {
-            // Unknown flag (before 5.19) or no answer: one by one, batched.
+            // Unknown flag (before 5.19), no answer, or closes to spare:
+            // one by one, batched.
             Some(libc::EINVAL) | None => {
                 for key in keys.chain(self.eventfd_armed.then_some(EVENTFD_KEY)) {
                     let sqe = sqe::entry(Call::Cancel { target: key }).user_data(CANCEL_KEY);
@@ -376,7 +451,7 @@ impl Uring {
                 // SAFETY: the timespec lives in this struct and is only
                 // rewritten by a later wait; the kernel copies it when it
                 // consumes the SQE, in this enter.
-                if unsafe { sqe::push(&mut self.ring.submission(), &entry) }.is_err() {
+                if unsafe { self.try_push(&entry) }.is_none() {
                     *wait = None; // full: submit without waiting this time
                     return self.raw_enter(to_submit, 0, ENTER_GETEVENTS, None);
                 }
@@ -446,6 +521,12 @@ impl Uring {
             match key {
                 EVENTFD_KEY => self.eventfd_armed = false,
                 CANCEL_KEY | CANCEL_ANY_KEY | TIMEOUT_KEY | MSG_RING_WAKE_KEY => {}
+                // Nobody awaits a detached close: its error (a flush that
+                // failed) has nowhere to go, and the number is free either
+                // way.
+                key if key & CLOSE_TAG == CLOSE_TAG => {
+                    self.closes.try_remove((key & !CLOSE_TAG) as usize);
+                }
                 key if key & MSG_SENT_TAG == MSG_SENT_TAG => {
                     let index = (key & !MSG_SENT_TAG) as usize;
                     if let Some(target) = self.msg_targets.try_remove(index) {
@@ -462,9 +543,16 @@ impl Uring {
         }
     }
 
-    /// Whether the backend's own work (the eventfd read) is in flight.
+    /// Whether the backend's own work (the eventfd read, detached closes)
+    /// is in flight.
     pub(crate) fn busy(&self) -> bool {
-        self.eventfd_armed
+        self.eventfd_armed || !self.closes.is_empty()
+    }
+
+    /// Detached closes queued or running.
+    #[cfg(test)]
+    pub(crate) fn detached_closes(&self) -> usize {
+        self.closes.len()
     }
 
     /// `io_uring_enter` calls made so far.
@@ -484,6 +572,18 @@ impl Drop for Uring {
             let _ = self.raw_enter(queued, 0, ENTER_GETEVENTS, None);
         }
         self.reap(&mut out);
+        // Detached closes the kernel never got (the enter failed): close
+        // them here. Those it got but has not completed (a flush still
+        // running past the shutdown's grace period) are left to it.
+        let reached = self.pushed - self.ring.submission().len() as u64;
+        for close in self.closes.drain() {
+            if close.seq >= reached {
+                // SAFETY: the descriptor was handed to this close and its
+                // SQE never reached the kernel, so it is still open and
+                // ours; nothing uses it after.
+                unsafe { libc::close(close.fd) };
+            }
+        }
         // Wakes whose outcome can no longer be learnt: signal the targets'
         // eventfds too (a spurious wake-up costs a turn; a lost one, a hang).
         for target in self.msg_targets.drain() {
@@ -514,6 +614,12 @@ impl Drop for Uring {
             std::mem::forget(std::mem::replace(&mut self.eventfd_buf, Box::new(0)));
         }
     }
+}
+
+/// A detached close: the descriptor and its SQE's sequence number.
+struct DetachedClose {
+    fd: RawFd,
+    seq: u64,
 }
 
 /// Registers the ring's fd with the ring itself, so io_uring_enter can skip
