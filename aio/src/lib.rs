@@ -8,3 +8,12 @@
 
 pub use aio_macros::{main, test};
 pub use uring_rt::*;
+
+/// Owned buffers for completion I/O, and the runtime's buffer pools.
+///
+/// The `IoBuf` traits come from `uring_rt::buf`, the pools (which belong to
+/// a runtime's driver) from `uring_rt::pool`; users see one module.
+pub mod buf {
+    pub use uring_rt::buf::*;
+    pub use uring_rt::pool::*;
+}

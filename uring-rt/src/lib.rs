@@ -15,6 +15,7 @@ pub mod fs;
 pub mod io;
 mod macro_support;
 pub mod net;
+pub mod pool;
 mod runtime;
 pub mod sync;
 mod sys;
