@@ -126,6 +126,62 @@ pub(crate) enum Call {
         path: *const libc::c_char,
         mode: u32,
     },
+    /// recv(2) into a buffer that the backend picks from buffer group
+    /// `group` (IOSQE_BUFFER_SELECT); the completion's flags carry
+    /// `CQE_F_BUFFER` and the buffer id (`flags >> 16`).
+    RecvSelect {
+        fd: RawFd,
+        group: u16,
+    },
+    /// A multishot recv with buffer selection: one completion per arrival,
+    /// each with `CQE_F_MORE` while the op goes on. (A single-shot
+    /// `RecvSelect` where the kernel has no multishot receive.)
+    RecvMulti {
+        fd: RawFd,
+        group: u16,
+    },
+    /// recvmsg(2) with buffer selection; `msg` has no iovec (the buffer is
+    /// the picked one) and room for the source address.
+    RecvMsgSelect {
+        fd: RawFd,
+        msg: *mut libc::msghdr,
+        group: u16,
+    },
+    /// A multishot accept4(2): one completion per connection (a new
+    /// descriptor) with `CQE_F_MORE` while it goes on. No peer address.
+    AcceptMulti {
+        fd: RawFd,
+        flags: i32,
+    },
+    /// A zero-copy send: the result completion has `CQE_F_MORE`, and the
+    /// buffer is the kernel's until a second, `CQE_F_NOTIF` completion.
+    /// A plain send where the kernel has no SEND_ZC.
+    SendZc {
+        fd: RawFd,
+        buf: *const u8,
+        len: u32,
+        flags: i32,
+    },
+    /// sendmsg(2), zero-copy (as `SendZc`).
+    SendMsgZc {
+        fd: RawFd,
+        msg: *const libc::msghdr,
+        flags: i32,
+    },
+}
+
+/// Completion flags (`IORING_CQE_F_*` from <linux/io_uring.h>); the epoll
+/// backend sets the same ones.
+pub(crate) mod cqe_flags {
+    /// The upper 16 bits are the id of the buffer the op picked.
+    pub(crate) const BUFFER: u32 = 1 << 0;
+    /// More completions will follow for this op (multishot, SEND_ZC).
+    pub(crate) const MORE: u32 = 1 << 1;
+    /// With incremental buffer consumption: the kernel keeps the buffer
+    /// for more data after this completion.
+    pub(crate) const BUF_MORE: u32 = 1 << 4;
+    /// Where the buffer id starts.
+    pub(crate) const BUFFER_SHIFT: u32 = 16;
 }
 
 // SAFETY: a Call is plain data. The epoll backend sends calls that have no
@@ -141,6 +197,12 @@ impl Call {
     /// leaves the descriptor open with nobody left to close it.
     pub(crate) fn cancellable(&self) -> bool {
         !matches!(self, Call::Close { .. })
+    }
+
+    /// Whether the op may complete many times (each completion but the last
+    /// with `CQE_F_MORE`), to be driven as a stream.
+    pub(crate) fn is_multishot(&self) -> bool {
+        matches!(self, Call::RecvMulti { .. } | Call::AcceptMulti { .. })
     }
 
     /// Whether the epoll backend runs this call on the blocking pool rather

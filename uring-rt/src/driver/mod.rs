@@ -20,6 +20,25 @@
 //!   buffer) and frees the slot. Nothing the kernel may still touch is
 //!   released before that.
 //!
+//! An op may complete more than once: every completion but its last has
+//! `CQE_F_MORE`. A single-shot op with such a first completion (SEND_ZC:
+//! the result, then a notification that the kernel is done with the
+//! buffer) goes `Pending` -> `Notifying(result)` -> `Completed(result)` at
+//! the last one: its future returns, or its orphan is released, only then.
+//! A *multishot* op ([`Call::is_multishot`]: multishot receive and accept),
+//! driven by a [`MultiOp`] stream, has one slot for all its completions:
+//!
+//! - `Streaming { cqes, waker, ended }`: completions queue in `cqes` in
+//!   arrival order, each waking the stream, which takes them in order;
+//!   `ended` once the last one (no `CQE_F_MORE`) arrived. The stream frees
+//!   the slot after taking that last one.
+//! - `IgnoredStream(op)`: the stream was dropped before the end. A
+//!   cancellation was requested; every completion still to come (the
+//!   queued ones at once) is handed to the op's `orphaned_cqe`, which
+//!   releases what it carries (a provided buffer, an accepted fd), and the
+//!   last one frees the slot and the op. As for single-shot ops, nothing
+//!   the kernel may still touch is released before that.
+//!
 //! Shutdown cancels everything still in flight (closes excepted) and waits
 //! (boundedly) for the completions; whatever the kernel still owns after
 //! that is leaked.
@@ -42,6 +61,7 @@ mod detect;
 mod epoll;
 pub(crate) mod fd;
 mod kind;
+mod multi;
 mod op;
 pub(crate) mod ops;
 mod syscall;
@@ -57,13 +77,15 @@ mod tests;
 #[cfg(test)]
 mod unpark_tests;
 
-pub(crate) use call::{Call, CURRENT_POS};
+pub(crate) use call::{cqe_flags, Call, CURRENT_POS};
 pub(crate) use detect::{available_drivers, env_override};
 pub use kind::Driver;
+pub(crate) use multi::{MultiCode, MultiOp};
 pub(crate) use op::{Op, OpCode};
 pub(crate) use unpark::Unparker;
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::RawFd;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -108,6 +130,8 @@ struct Inner {
     /// Ops were submitted since the last turn (their SQEs may sit in the
     /// submission queue until the next enter).
     submitted: bool,
+    /// Buffer group ids in use (provided-buffer rings).
+    groups: Slab<()>,
     /// The closed backend's count of `io_uring_enter` calls.
     #[cfg(test)]
     retired_enters: u64,
@@ -140,21 +164,59 @@ impl Drop for Inner {
         // short): the kernel may still own any op that has not completed.
         // Leak those rather than free them under it.
         for (_, slot) in self.slots.iter_mut() {
-            if let Lifecycle::Ignored(_) = slot.state {
-                if let Lifecycle::Ignored(op) =
-                    std::mem::replace(&mut slot.state, Lifecycle::Pending(None))
-                {
-                    std::mem::forget(op);
-                }
-            }
+            slot.state.leak_orphan();
         }
     }
 }
 
 enum Lifecycle {
     Pending(Option<Waker>),
+    /// The result came with `CQE_F_MORE` (SEND_ZC): kept until the last
+    /// completion says the kernel is done with the op's memory.
+    Notifying(Option<Waker>, i32, u32),
     Completed(i32, u32),
     Ignored(Box<dyn Orphan>),
+    Streaming {
+        cqes: VecDeque<(i32, u32)>,
+        waker: Option<Waker>,
+        ended: bool,
+    },
+    /// `None` only while the op is out handling a completion.
+    IgnoredStream(Option<Box<dyn StreamOrphan>>),
+}
+
+impl Lifecycle {
+    /// Whether the kernel may still hold the op (its last completion has
+    /// not arrived).
+    fn in_flight(&self) -> bool {
+        match self {
+            Lifecycle::Completed(..) => false,
+            Lifecycle::Streaming { ended, .. } => !ended,
+            _ => true,
+        }
+    }
+
+    /// Leaks an orphaned op's data (the kernel may still own it).
+    fn leak_orphan(&mut self) {
+        if matches!(self, Lifecycle::Ignored(_) | Lifecycle::IgnoredStream(_)) {
+            match std::mem::replace(self, Lifecycle::Pending(None)) {
+                Lifecycle::Ignored(op) => std::mem::forget(op),
+                Lifecycle::IgnoredStream(op) => std::mem::forget(op),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A multishot op whose stream was dropped while in flight.
+trait StreamOrphan {
+    fn orphaned_cqe(&mut self, res: i32, flags: u32);
+}
+
+impl<T: MultiCode> StreamOrphan for T {
+    fn orphaned_cqe(&mut self, res: i32, flags: u32) {
+        MultiCode::orphaned_cqe(self, res, flags);
+    }
 }
 
 /// An op whose future was dropped while in flight.
@@ -180,17 +242,23 @@ pub(crate) enum Backend {
 }
 
 impl Backend {
-    /// Starts running `call` under `key`. `Ok(Some(res))` means it already
-    /// completed; `Ok(None)` that its completion will come through `turn`.
-    fn push(&mut self, key: u64, call: Call, out: &mut Vec<Completion>) -> io::Result<Option<i32>> {
+    /// Starts running `call` under `key`. `Ok(Some((res, flags)))` means it
+    /// already completed (with no more completions to come); `Ok(None)` that
+    /// its completions will come through `out` or `turn`.
+    fn push(
+        &mut self,
+        key: u64,
+        call: Call,
+        out: &mut Vec<Completion>,
+    ) -> io::Result<Option<(i32, u32)>> {
         match self {
             Backend::Uring(b) => b.push(key, call, out).map(|()| None),
             Backend::Epoll(b) => b.push(key, call, out),
             // A close still closes: the descriptor must not leak.
             Backend::Closed if matches!(call, Call::Close { .. }) => {
-                Ok(Some(syscall::run_restarting(call)))
+                Ok(Some((syscall::run_restarting(call), 0)))
             }
-            Backend::Closed => Ok(Some(-libc::ECANCELED)),
+            Backend::Closed => Ok(Some((-libc::ECANCELED, 0))),
         }
     }
 
@@ -259,6 +327,7 @@ impl IoDriver {
                 wakers: Vec::with_capacity(256),
                 shut_down: false,
                 submitted: false,
+                groups: Slab::new(),
                 #[cfg(test)]
                 retired_enters: 0,
             }),
@@ -285,10 +354,20 @@ impl IoDriver {
         let entry = inner.slots.vacant_entry();
         let key = (u64::from(gen) << 32) | entry.key() as u64;
         let cancel = call.cancellable();
-        let state = match inner.backend.push(key, call, &mut inner.completions) {
-            Ok(None) => Lifecycle::Pending(None),
-            Ok(Some(res)) => Lifecycle::Completed(res, 0),
-            Err(e) => Lifecycle::Completed(-e.raw_os_error().unwrap_or(libc::EIO), 0),
+        let multishot = call.is_multishot();
+        let done = match inner.backend.push(key, call, &mut inner.completions) {
+            Ok(None) => None,
+            Ok(Some(done)) => Some(done),
+            Err(e) => Some((-e.raw_os_error().unwrap_or(libc::EIO), 0)),
+        };
+        let state = match (multishot, done) {
+            (false, None) => Lifecycle::Pending(None),
+            (false, Some((res, flags))) => Lifecycle::Completed(res, flags),
+            (true, done) => Lifecycle::Streaming {
+                cqes: done.into_iter().collect(),
+                waker: None,
+                ended: done.is_some(),
+            },
         };
         entry.insert(Slot { gen, cancel, state });
         key
@@ -305,21 +384,97 @@ impl IoDriver {
                     inner.slots.remove(index);
                     return Poll::Ready(done);
                 }
-                Lifecycle::Pending(Some(w)) if w.will_wake(cx.waker()) => return Poll::Pending,
-                Lifecycle::Pending(_) => {}
-                Lifecycle::Ignored(_) => unreachable!("a live op's slot was marked ignored"),
+                Lifecycle::Pending(Some(w)) | Lifecycle::Notifying(Some(w), ..)
+                    if w.will_wake(cx.waker()) =>
+                {
+                    return Poll::Pending
+                }
+                Lifecycle::Pending(_) | Lifecycle::Notifying(..) => {}
+                _ => unreachable!("a live single-shot op's slot is in another state"),
             }
         }
         // Clone the new waker and drop the old one with the driver
         // unborrowed: both may run user code that re-enters the driver.
         let new = cx.waker().clone();
         let old = match &mut self.inner.borrow_mut().slot(key).state {
-            Lifecycle::Pending(waker) => waker.replace(new),
+            Lifecycle::Pending(waker) | Lifecycle::Notifying(waker, ..) => waker.replace(new),
             // Only `dispatch` completes ops, and nothing above can reach it.
             _ => unreachable!("an op's state changed while its future was polled"),
         };
         drop(old);
         Poll::Pending
+    }
+
+    /// Polls the multishot op under `key` for its next completion: `None`
+    /// after the last one was taken (the slot is then freed).
+    pub(crate) fn poll_stream(&self, key: u64, cx: &mut Context<'_>) -> Poll<Option<(i32, u32)>> {
+        let old = {
+            let mut inner = self.inner.borrow_mut();
+            let index = key as u32 as usize;
+            let Lifecycle::Streaming { cqes, waker, ended } = &mut inner.slot(key).state else {
+                unreachable!("a live stream's slot is in another state")
+            };
+            if let Some(cqe) = cqes.pop_front() {
+                return Poll::Ready(Some(cqe));
+            }
+            if *ended {
+                inner.slots.remove(index);
+                return Poll::Ready(None);
+            }
+            match waker {
+                Some(w) if w.will_wake(cx.waker()) => return Poll::Pending,
+                _ => waker.replace(cx.waker().clone()),
+            }
+        };
+        // The old waker's drop may run user code: not under the borrow.
+        drop(old);
+        Poll::Pending
+    }
+
+    /// The stream of the multishot op under `key` was dropped: cancels the
+    /// op if it goes on, and hands every completion it has left or will
+    /// still get to `data`'s `orphaned_cqe`.
+    pub(crate) fn drop_stream<T: MultiCode>(&self, key: u64, mut data: T) {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        let index = key as u32 as usize;
+        let shut_down = inner.shut_down;
+        let cancel = inner.slot(key).cancel;
+        let Lifecycle::Streaming { cqes, waker, ended } = &mut inner.slot(key).state else {
+            unreachable!("a live stream's slot is in another state")
+        };
+        let queued = std::mem::take(cqes);
+        let waker = waker.take();
+        let ended = *ended;
+        if ended {
+            inner.slots.remove(index);
+        } else if shut_down {
+            // The kernel may still own the op: leak its data.
+            drop(guard);
+            drop(waker);
+            std::mem::forget(data);
+            return;
+        } else {
+            inner.slot(key).state = Lifecycle::IgnoredStream(None);
+            if cancel {
+                inner
+                    .backend
+                    .cancel(key, T::CANCEL_NOW, &mut inner.completions);
+            }
+        }
+        drop(guard);
+        drop(waker);
+        // Release what the queued completions carry, with the driver
+        // unborrowed (a provided buffer goes back through it).
+        for (res, flags) in queued {
+            data.orphaned_cqe(res, flags);
+        }
+        if !ended {
+            // The slot is still ours: no turn ran since it was marked.
+            if let Lifecycle::IgnoredStream(op) = &mut self.inner.borrow_mut().slot(key).state {
+                *op = Some(Box::new(data));
+            }
+        }
     }
 
     /// The future of the op under `key` was dropped before returning.
@@ -339,10 +494,17 @@ impl IoDriver {
                 // Release (or hand on) what the completed op produced.
                 data.orphaned(op::cqe_result(res), flags);
             }
-            Lifecycle::Pending(_) if shut_down => {
+            Lifecycle::Pending(_) | Lifecycle::Notifying(..) if shut_down => {
                 // The kernel may still own this op's memory and nobody is
                 // left to wait for it: leak it rather than free it.
                 std::mem::forget(data);
+            }
+            Lifecycle::Notifying(..) => {
+                // The op ran; only the kernel's release of its memory is
+                // awaited, and there is nothing to cancel.
+                let old = std::mem::replace(state, Lifecycle::Ignored(Box::new(data)));
+                drop(guard);
+                drop(old);
             }
             Lifecycle::Pending(_) => {
                 let old = std::mem::replace(state, Lifecycle::Ignored(Box::new(data)));
@@ -355,7 +517,7 @@ impl IoDriver {
                 // The old waker's drop may run user code: not under the borrow.
                 drop(old);
             }
-            Lifecycle::Ignored(_) => unreachable!("an op was dropped twice"),
+            _ => unreachable!("a single-shot op was dropped twice, or is a stream"),
         }
     }
 
@@ -427,6 +589,7 @@ impl IoDriver {
     /// orphans with the driver unborrowed (both may run arbitrary code).
     fn dispatch(&self) {
         let mut orphans: Vec<(Box<dyn Orphan>, i32, u32)> = Vec::new();
+        let mut stream_orphans: Vec<Completion> = Vec::new();
         let mut inner = self.inner.borrow_mut();
         let inner_ref = &mut *inner;
         let mut wakers = std::mem::take(&mut inner_ref.wakers);
@@ -438,22 +601,67 @@ impl IoDriver {
             if slot.gen != (c.key >> 32) as u32 {
                 continue; // stale: not this slot's op
             }
+            let more = c.flags & cqe_flags::MORE != 0;
             match &mut slot.state {
+                Lifecycle::Pending(waker) if more => {
+                    slot.state = Lifecycle::Notifying(waker.take(), c.res, c.flags);
+                }
                 Lifecycle::Pending(waker) => {
                     if let Some(w) = waker.take() {
                         wakers.push(w);
                     }
                     slot.state = Lifecycle::Completed(c.res, c.flags);
                 }
+                Lifecycle::Notifying(..) if more => {}
+                Lifecycle::Notifying(waker, res, flags) => {
+                    if let Some(w) = waker.take() {
+                        wakers.push(w);
+                    }
+                    slot.state = Lifecycle::Completed(*res, *flags);
+                }
+                Lifecycle::Ignored(_) if more => {}
                 Lifecycle::Ignored(_) => {
                     if let Lifecycle::Ignored(op) = inner_ref.slots.remove(index).state {
                         orphans.push((op, c.res, c.flags));
                     }
                 }
+                Lifecycle::Streaming { cqes, waker, ended } => {
+                    cqes.push_back((c.res, c.flags));
+                    *ended = !more;
+                    if let Some(w) = waker.take() {
+                        wakers.push(w);
+                    }
+                }
+                Lifecycle::IgnoredStream(_) => stream_orphans.push(c),
                 Lifecycle::Completed(..) => unreachable!("an op completed twice"),
             }
         }
         drop(inner);
+        // Orphaned streams' completions: each op is taken out of its slot
+        // for the call (which may re-enter the driver), put back after, and
+        // dropped with its slot after its last completion.
+        for c in stream_orphans {
+            let index = c.key as u32 as usize;
+            let op = match self.inner.borrow_mut().slots.get_mut(index) {
+                Some(Slot {
+                    state: Lifecycle::IgnoredStream(op),
+                    ..
+                }) => op.take(),
+                _ => None,
+            };
+            let Some(mut op) = op else { continue };
+            op.orphaned_cqe(c.res, c.flags);
+            if c.flags & cqe_flags::MORE == 0 {
+                self.inner.borrow_mut().slots.remove(index);
+                drop(op);
+            } else if let Some(Slot {
+                state: Lifecycle::IgnoredStream(slot),
+                ..
+            }) = self.inner.borrow_mut().slots.get_mut(index)
+            {
+                *slot = Some(op);
+            }
+        }
         // User wakers and buffer destructors run here; one that panics must
         // not cost the others their wake-up or their completion, so finish
         // the round and re-raise the first panic after.
@@ -480,7 +688,7 @@ impl IoDriver {
         {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
-            let in_flight = |s: &Slot| !matches!(s.state, Lifecycle::Completed(..));
+            let in_flight = |s: &Slot| s.state.in_flight();
             // Closes run to completion (see `Call::cancellable`); the wait
             // below waits for them too.
             let all = inner.slots.iter().all(|(_, s)| s.cancel || !in_flight(s));
@@ -498,11 +706,7 @@ impl IoDriver {
         loop {
             let in_flight = {
                 let inner = self.inner.borrow();
-                inner.backend.busy()
-                    || inner
-                        .slots
-                        .iter()
-                        .any(|(_, s)| !matches!(s.state, Lifecycle::Completed(..)))
+                inner.backend.busy() || inner.slots.iter().any(|(_, s)| s.state.in_flight())
             };
             let now = Instant::now();
             if !in_flight || now >= deadline {
@@ -521,14 +725,8 @@ impl IoDriver {
         }
         let mut inner = self.inner.borrow_mut();
         for (_, slot) in inner.slots.iter_mut() {
-            if let Lifecycle::Ignored(_) = slot.state {
-                if let Lifecycle::Ignored(op) =
-                    std::mem::replace(&mut slot.state, Lifecycle::Pending(None))
-                {
-                    // Still owned by the kernel: never free it.
-                    std::mem::forget(op);
-                }
-            }
+            // Still owned by the kernel: never free it.
+            slot.state.leak_orphan();
         }
         inner.shut_down = true;
         #[cfg(test)]
@@ -606,5 +804,62 @@ impl IoDriver {
                 b.forget_fd(fd);
             }
         }
+    }
+}
+
+/// Buffer groups: io_uring provided-buffer rings (a free list on epoll),
+/// which calls such as [`Call::RecvSelect`] pick their buffer from. The
+/// buffers' memory belongs to the caller (a `BufPool`), which keeps it
+/// alive while any op that may pick from the group is in flight.
+impl IoDriver {
+    /// Adds an empty buffer group for up to `entries` buffers (a power of
+    /// two), with incremental consumption if `incremental` and the kernel
+    /// has it. Returns the group id and whether it is incremental.
+    pub(crate) fn add_buf_group(&self, entries: u16, incremental: bool) -> io::Result<(u16, bool)> {
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        let entry = inner.groups.vacant_entry();
+        let Ok(group) = u16::try_from(entry.key()) else {
+            return Err(io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                "too many buffer pools on this runtime (at most 65536)",
+            ));
+        };
+        let incremental = match &mut inner.backend {
+            Backend::Uring(b) => b.add_buf_group(group, entries, incremental)?,
+            Backend::Epoll(b) => {
+                b.add_buf_group(group);
+                false
+            }
+            Backend::Closed => {
+                return Err(io::Error::other("the runtime has shut down"));
+            }
+        };
+        entry.insert(());
+        Ok((group, incremental))
+    }
+
+    /// Gives buffer `bid` (`len` bytes at `addr`) to group `group`. The
+    /// memory must stay valid until the group is removed and no op that
+    /// may pick from it is in flight.
+    pub(crate) fn provide_buf(&self, group: u16, addr: *mut u8, len: u32, bid: u16) {
+        let mut inner = self.inner.borrow_mut();
+        match &mut inner.backend {
+            Backend::Uring(b) => b.provide_buf(group, addr, len, bid),
+            Backend::Epoll(b) => b.provide_buf(group, addr, len, bid),
+            Backend::Closed => {}
+        }
+    }
+
+    /// Removes group `group`: nothing picks from it any more.
+    pub(crate) fn remove_buf_group(&self, group: u16) {
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        match &mut inner.backend {
+            Backend::Uring(b) => b.remove_buf_group(group),
+            Backend::Epoll(b) => b.remove_buf_group(group),
+            Backend::Closed => {}
+        }
+        inner.groups.try_remove(usize::from(group));
     }
 }

@@ -14,6 +14,7 @@ use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::fd::SharedFd;
 use crate::driver::ops;
 use crate::driver::{Op, CURRENT_POS};
+use crate::pool::{BufPool, PooledBuf, RecvMulti};
 use crate::sys::socket as sys;
 use crate::{BufResult, Driver};
 
@@ -234,6 +235,18 @@ impl Socket {
         Op::submit(ops::Send::new(self.fd.clone(), buf)).await
     }
 
+    pub(crate) async fn send_zc<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        Op::submit(ops::SendZc::new(self.fd.clone(), buf)).await
+    }
+
+    pub(crate) async fn recv_pooled(&self, pool: &BufPool) -> io::Result<Option<PooledBuf>> {
+        crate::pool::recv_pooled(&self.fd, pool).await
+    }
+
+    pub(crate) fn recv_multi<'a>(&self, pool: &BufPool) -> RecvMulti<'a> {
+        RecvMulti::new(&self.fd, pool)
+    }
+
     pub(crate) async fn send_vectored<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         Op::submit(ops::SendMsgv::new(self.fd.clone(), bufs)).await
     }
@@ -313,4 +326,49 @@ macro_rules! stream_write_impl {
     };
 }
 
-pub(crate) use {stream_read_impl, stream_write_impl};
+/// Adds the pooled receives to a stream type whose `socket` field is a
+/// connected stream `Socket` (a stream or its read half).
+macro_rules! stream_pooled_impl {
+    ($ty:ty) => {
+        impl $ty {
+            /// Receives once into a buffer that the kernel picks from
+            /// `pool` as the data arrives (no buffer is held while waiting);
+            /// `Ok(None)` at end of stream. If the pool has no buffer left,
+            /// waits for one to come back.
+            ///
+            /// # Errors
+            ///
+            /// recv(2) errors (`ECONNRESET`...).
+            ///
+            /// # Cancel safety
+            ///
+            /// Dropping the future may lose data the kernel had already
+            /// received into a pool buffer (the buffer itself goes back to
+            /// the pool).
+            ///
+            /// # Panics
+            ///
+            /// Panics outside an aio runtime.
+            pub async fn recv_pooled(
+                &mut self,
+                pool: &$crate::pool::BufPool,
+            ) -> std::io::Result<Option<$crate::pool::PooledBuf>> {
+                self.socket.recv_pooled(pool).await
+            }
+
+            /// Every arrival on the connection, in order, as buffers of
+            /// `pool`: a [`Stream`](futures_core::Stream) backed by one
+            /// multishot receive, ending at end of stream. See
+            /// [`RecvMulti`]($crate::pool::RecvMulti) for how it re-arms,
+            /// waits for buffers and cleans up when dropped.
+            pub fn recv_multi<'a>(
+                &'a mut self,
+                pool: &$crate::pool::BufPool,
+            ) -> $crate::pool::RecvMulti<'a> {
+                self.socket.recv_multi(pool)
+            }
+        }
+    };
+}
+
+pub(crate) use {stream_pooled_impl, stream_read_impl, stream_write_impl};

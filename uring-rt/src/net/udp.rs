@@ -166,6 +166,54 @@ impl UdpSocket {
         (res.and_then(|(n, raw)| Ok((n, from_raw(&raw)?))), buf)
     }
 
+    /// Sends one datagram to `addr` without copying it into the kernel
+    /// (IORING_OP_SENDMSG_ZC), as
+    /// [`TcpStream::send_zc`](crate::net::TcpStream::send_zc): the buffer
+    /// comes back once the kernel no longer references it. A plain sendmsg
+    /// on epoll and on kernels before 6.1.
+    ///
+    /// # Errors
+    ///
+    /// sendmsg(2) errors (e.g. `EMSGSIZE`); the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future may or may not send the datagram; the buffer is
+    /// kept until the kernel is done with it, then dropped.
+    pub async fn send_to_zc<B: IoBuf>(&self, buf: B, addr: SocketAddr) -> BufResult<usize, B> {
+        Op::submit(ops::SendToZc::new(
+            self.socket.fd().clone(),
+            buf,
+            to_raw(&addr),
+        ))
+        .await
+    }
+
+    /// Receives one datagram into a buffer the kernel picks from `pool`
+    /// (no buffer is held while waiting), with its source address. A
+    /// datagram longer than the pool's buffers is truncated. If the pool
+    /// has no buffer left, waits for one to come back.
+    ///
+    /// # Errors
+    ///
+    /// recvmsg(2) errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future may lose a datagram the kernel had already
+    /// delivered (its buffer goes back to the pool).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn recv_from_pooled(
+        &self,
+        pool: &crate::pool::BufPool,
+    ) -> io::Result<(crate::pool::PooledBuf, SocketAddr)> {
+        let (buf, raw) = crate::pool::recv_from_pooled(self.socket.fd(), pool).await?;
+        Ok((buf, from_raw(&raw)?))
+    }
+
     /// Sends to the connected address.
     ///
     /// # Errors

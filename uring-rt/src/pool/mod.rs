@@ -4,5 +4,14 @@
 //!   when data arrives (an io_uring provided-buffer ring; a free list on
 //!   epoll), so an idle connection holds no buffer.
 //!
+//! - [`RecvMulti`]: the stream of a multishot receive into a pool.
+//!
 //! These live apart from [`crate::buf`] (the `IoBuf` traits) because they
 //! belong to a runtime's driver, which itself depends on those traits.
+
+mod provided;
+mod recv;
+
+pub use provided::{BufPool, PooledBuf};
+pub use recv::RecvMulti;
+pub(crate) use recv::{recv_from_pooled, recv_pooled};

@@ -42,6 +42,7 @@
 //! one that lacks `O_NONBLOCK` gets it.
 
 mod fds;
+mod groups;
 mod nonblock;
 mod places;
 mod pool;
@@ -56,15 +57,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use self::fds::{Dir, FdTable, Kind, Waiter};
+use self::groups::{GroupBuf, Groups};
 use self::places::{Place, Places};
 use self::pool::Pool;
 use self::timers::Deadlines;
+use super::call::cqe_flags;
 use super::Unparker;
 use super::{syscall, Call, Completion};
 use crate::sys::epoll::{self as poller, Poller};
 
 /// The epoll token of the runtime's eventfd (descriptors are below 2^31).
 const EVENTFD_TOKEN: u64 = u64::MAX;
+
+/// How many completions a multishot call produces in one go before the
+/// backend moves on to other descriptors (and comes back next turn).
+const MULTI_BATCH: usize = 64;
 
 /// Event bits after which a direction will see no further edge.
 const FINAL: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
@@ -81,6 +88,11 @@ pub(crate) struct Epoll {
     /// Completions produced where no output vector was at hand
     /// (`forget_fd`); handed out by the next `turn`.
     deferred: Vec<Completion>,
+    /// Buffer groups for the calls that pick their buffer.
+    groups: Groups,
+    /// Directions whose multishot call stopped at `MULTI_BATCH` with data
+    /// left: no new edge will come for them, so the next turn retries them.
+    rearm: Vec<(RawFd, Dir)>,
 }
 
 impl Epoll {
@@ -99,17 +111,20 @@ impl Epoll {
             places: Places::default(),
             deadlines: Deadlines::default(),
             deferred: Vec::new(),
+            groups: Groups::default(),
+            rearm: Vec::new(),
         })
     }
 
-    /// Starts `call` under `key`: `Ok(Some(res))` if it completed now,
-    /// `Ok(None)` if its completion will come from a later [`Epoll::turn`].
+    /// Starts `call` under `key`: `Ok(Some((res, flags)))` if it completed
+    /// now, `Ok(None)` if its completions come through `out` or a later
+    /// [`Epoll::turn`] (always, for a multishot call).
     pub(crate) fn push(
         &mut self,
         key: u64,
         call: Call,
         out: &mut Vec<Completion>,
-    ) -> io::Result<Option<i32>> {
+    ) -> io::Result<Option<(i32, u32)>> {
         let res = match call {
             Call::Nop => 0,
             Call::Timeout { ts } => {
@@ -138,17 +153,31 @@ impl Epoll {
             }
             call => return Ok(self.start(key, call, out)),
         };
-        Ok(Some(res))
+        Ok(Some((res, 0)))
+    }
+
+    /// Adds an empty buffer group (io_uring's provided-buffer ring).
+    pub(crate) fn add_buf_group(&mut self, group: u16) {
+        self.groups.add(group);
+    }
+
+    /// Hands buffer `bid` (`len` bytes at `addr`) to group `group`.
+    pub(crate) fn provide_buf(&mut self, group: u16, addr: *mut u8, len: u32, bid: u16) {
+        self.groups.provide(group, GroupBuf { addr, len, bid });
+    }
+
+    pub(crate) fn remove_buf_group(&mut self, group: u16) {
+        self.groups.remove(group);
     }
 
     /// Runs a readiness call: tries it now unless it would queue behind
     /// others or is known to fail, parks it otherwise.
-    fn start(&mut self, key: u64, call: Call, out: &mut Vec<Completion>) -> Option<i32> {
+    fn start(&mut self, key: u64, call: Call, out: &mut Vec<Completion>) -> Option<(i32, u32)> {
         let Some((fd, dir)) = nonblock::interest(&call) else {
             unreachable!("every call is a readiness call, a pool call or handled by push")
         };
         if fd < 0 {
-            return Some(-libc::EBADF);
+            return Some((-libc::EBADF, 0));
         }
         let call = nonblock::adjust(call);
         let state = self.fds.get(fd);
@@ -156,13 +185,25 @@ impl Epoll {
         // A connect must really be started; it is the first op on its
         // socket anyway.
         if !connect && (!state.queue(dir).is_empty() || !state.ready(dir)) {
-            return self.park(fd, dir, Waiter { key, call }).err();
+            return self
+                .park(fd, dir, Waiter { key, call })
+                .err()
+                .map(|e| (e, 0));
         }
         if nonblock::needs_nonblocking_fd(&call) && !state.nonblocking {
             if let Err(e) = nonblock::set_nonblocking(fd) {
-                return Some(e);
+                return Some((e, 0));
             }
             state.nonblocking = true;
+        }
+        if call.is_multishot() {
+            if self.run_multi(fd, dir, key, call, out) {
+                return None;
+            }
+            return self
+                .park(fd, dir, Waiter { key, call })
+                .err()
+                .map(|e| (e, 0));
         }
         let res = if connect {
             match syscall::run(call) {
@@ -170,27 +211,86 @@ impl Epoll {
                 r if r == -libc::EINPROGRESS || r == -libc::EINTR => None,
                 // (A unix socket whose listener's backlog is full says
                 // EAGAIN: reported as is, as mio does.)
-                r => Some(r),
+                r => Some((r, 0)),
             }
         } else {
             self.attempt(fd, dir, call, out)
         };
         match res {
             Some(res) => Some(res),
-            None => self.park(fd, dir, Waiter { key, call }).err(),
+            None => self
+                .park(fd, dir, Waiter { key, call })
+                .err()
+                .map(|e| (e, 0)),
         }
     }
 
-    /// One nonblocking try of `call`: `Some(res)` if it completed, `None` on
-    /// `EAGAIN` (the direction is then known drained).
+    /// Runs a multishot call while its direction has data, each result a
+    /// completion with `CQE_F_MORE`, until a final one (end of stream, an
+    /// error, no buffer left: as io_uring ends a multishot op). True once
+    /// that final completion is out; false if the call waits for the next
+    /// edge, or for the next turn after `MULTI_BATCH` completions.
+    fn run_multi(
+        &mut self,
+        fd: RawFd,
+        dir: Dir,
+        key: u64,
+        call: Call,
+        out: &mut Vec<Completion>,
+    ) -> bool {
+        for _ in 0..MULTI_BATCH {
+            if !self.fds.get(fd).ready(dir) {
+                return false;
+            }
+            let Some((res, flags)) = self.attempt(fd, dir, call, out) else {
+                return false;
+            };
+            let more = match call {
+                Call::AcceptMulti { .. } => res >= 0,
+                _ => res > 0,
+            };
+            if !more {
+                out.push(Completion { key, res, flags });
+                return true;
+            }
+            out.push(Completion {
+                key,
+                res,
+                flags: flags | cqe_flags::MORE,
+            });
+        }
+        self.rearm.push((fd, dir));
+        false
+    }
+
+    /// One nonblocking try of `call`: `Some((res, flags))` if it completed,
+    /// `None` on `EAGAIN` (the direction is then known drained). A call
+    /// that picks its buffer gets one from its group for the try, and keeps
+    /// it only if data came (reported in `flags`, as io_uring does).
     fn attempt(
         &mut self,
         fd: RawFd,
         dir: Dir,
         call: Call,
         out: &mut Vec<Completion>,
-    ) -> Option<i32> {
-        let res = syscall::run_restarting(call);
+    ) -> Option<(i32, u32)> {
+        let mut flags = 0;
+        let (res, call) = match nonblock::buffer_group(&call) {
+            Some(group) => {
+                let buf = match self.groups.take(group) {
+                    Ok(buf) => buf,
+                    Err(e) => return Some((e, 0)),
+                };
+                let (res, concrete) = nonblock::run_with_buffer(call, buf);
+                if res > 0 {
+                    flags = cqe_flags::BUFFER | u32::from(buf.bid) << cqe_flags::BUFFER_SHIFT;
+                } else {
+                    self.groups.provide(group, buf);
+                }
+                (res, concrete)
+            }
+            None => (syscall::run_restarting(call), call),
+        };
         if res == -libc::EAGAIN {
             self.fds.get(fd).mark_drained(dir);
             return None;
@@ -207,7 +307,7 @@ impl Epoll {
         if let (Call::Accept { .. }, true) = (call, res >= 0) {
             self.accepted(res, out);
         }
-        Some(res)
+        Some((res, flags))
     }
 
     /// A new descriptor from accept: whatever the table says about its
@@ -239,18 +339,26 @@ impl Epoll {
             let Some(&waiter) = state.queue(dir).front() else {
                 return;
             };
+            if waiter.call.is_multishot() {
+                if !self.run_multi(fd, dir, waiter.key, waiter.call, out) {
+                    return;
+                }
+                self.fds.get(fd).queue(dir).pop_front();
+                self.places.clear(waiter.key);
+                continue;
+            }
             let res = match waiter.call {
-                Call::Connect { .. } => nonblock::connect_result(fd),
+                Call::Connect { .. } => nonblock::connect_result(fd).map(|r| (r, 0)),
                 _ if !state.ready(dir) => None,
                 call => self.attempt(fd, dir, call, out),
             };
-            let Some(res) = res else { return };
+            let Some((res, flags)) = res else { return };
             self.fds.get(fd).queue(dir).pop_front();
             self.places.clear(waiter.key);
             out.push(Completion {
                 key: waiter.key,
                 res,
-                flags: 0,
+                flags,
             });
         }
     }
@@ -301,7 +409,10 @@ impl Epoll {
     ) -> io::Result<()> {
         self.pool.collect(out);
         out.append(&mut self.deferred);
-        let mut timeout = if out.is_empty() {
+        for (fd, dir) in std::mem::take(&mut self.rearm) {
+            self.retry(fd, dir, out);
+        }
+        let mut timeout = if out.is_empty() && self.rearm.is_empty() {
             timeout
         } else {
             Some(Duration::ZERO)

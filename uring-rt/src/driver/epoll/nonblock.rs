@@ -5,6 +5,8 @@
 use std::os::fd::RawFd;
 
 use super::fds::{Dir, Kind};
+use super::groups::GroupBuf;
+use crate::driver::syscall;
 use crate::driver::syscall::errno;
 use crate::driver::{Call, CURRENT_POS};
 
@@ -24,6 +26,10 @@ pub(super) fn interest(call: &Call) -> Option<(RawFd, Dir)> {
         }
         | Call::Recv { fd, .. }
         | Call::RecvMsg { fd, .. }
+        | Call::RecvSelect { fd, .. }
+        | Call::RecvMulti { fd, .. }
+        | Call::RecvMsgSelect { fd, .. }
+        | Call::AcceptMulti { fd, .. }
         | Call::Accept { fd, .. } => Some((fd, Dir::Read)),
         Call::Write {
             fd,
@@ -37,6 +43,8 @@ pub(super) fn interest(call: &Call) -> Option<(RawFd, Dir)> {
         }
         | Call::Send { fd, .. }
         | Call::SendMsg { fd, .. }
+        | Call::SendZc { fd, .. }
+        | Call::SendMsgZc { fd, .. }
         | Call::Connect { fd, .. } => Some((fd, Dir::Write)),
         _ => None,
     }
@@ -90,6 +98,28 @@ pub(super) fn adjust(call: Call) -> Call {
             addrlen,
             flags: flags | libc::SOCK_NONBLOCK,
         },
+        Call::AcceptMulti { fd, flags } => Call::AcceptMulti {
+            fd,
+            flags: flags | libc::SOCK_NONBLOCK,
+        },
+        // There is no zero-copy send here: a plain one, done when it
+        // returns (a single completion, which ends the op).
+        Call::SendZc {
+            fd,
+            buf,
+            len,
+            flags,
+        } => Call::Send {
+            fd,
+            buf,
+            len,
+            flags: flags | libc::MSG_DONTWAIT,
+        },
+        Call::SendMsgZc { fd, msg, flags } => Call::SendMsg {
+            fd,
+            msg,
+            flags: (flags | libc::MSG_DONTWAIT) as u32,
+        },
         other => other,
     }
 }
@@ -104,8 +134,69 @@ pub(super) fn needs_nonblocking_fd(call: &Call) -> bool {
             | Call::Readv { .. }
             | Call::Writev { .. }
             | Call::Accept { .. }
+            | Call::AcceptMulti { .. }
             | Call::Connect { .. }
     )
+}
+
+/// The buffer group a call picks its buffer from, if it does.
+pub(super) fn buffer_group(call: &Call) -> Option<u16> {
+    match *call {
+        Call::RecvSelect { group, .. }
+        | Call::RecvMulti { group, .. }
+        | Call::RecvMsgSelect { group, .. } => Some(group),
+        _ => None,
+    }
+}
+
+/// Runs a call that picks its buffer with `buf` as that buffer (never
+/// blocking). Returns the result and the plain call that was made, for the
+/// caller's bookkeeping of short transfers.
+pub(super) fn run_with_buffer(call: Call, buf: GroupBuf) -> (i32, Call) {
+    match call {
+        Call::RecvSelect { fd, .. } | Call::RecvMulti { fd, .. } => {
+            let recv = Call::Recv {
+                fd,
+                buf: buf.addr,
+                len: buf.len,
+                flags: libc::MSG_DONTWAIT,
+            };
+            (syscall::run_restarting(recv), recv)
+        }
+        Call::RecvMsgSelect { fd, msg, .. } => {
+            let mut iov = libc::iovec {
+                iov_base: buf.addr.cast(),
+                iov_len: buf.len as usize,
+            };
+            // SAFETY: by `Call`'s contract `msg` points to the op's live
+            // msghdr, which nothing else touches while the call runs.
+            let mut local = unsafe { *msg };
+            local.msg_iov = &mut iov;
+            local.msg_iovlen = 1;
+            let recv = Call::RecvMsg {
+                fd,
+                msg: &mut local,
+                flags: libc::MSG_DONTWAIT as u32,
+            };
+            let res = syscall::run_restarting(recv);
+            // SAFETY: as above; the op reads the source address's length
+            // and the message flags back from its own msghdr.
+            unsafe {
+                (*msg).msg_namelen = local.msg_namelen;
+                (*msg).msg_flags = local.msg_flags;
+            }
+            // Nothing may keep pointers into `local`: report the call as
+            // a plain recv of that length.
+            let made = Call::Recv {
+                fd,
+                buf: buf.addr,
+                len: buf.len,
+                flags: 0,
+            };
+            (res, made)
+        }
+        _ => unreachable!("not a call that picks its buffer"),
+    }
 }
 
 /// Whether a successful result `res` moved fewer bytes than asked, which on

@@ -74,8 +74,13 @@ fn pipe_read_waits_for_data_then_completes() {
     let (r, w) = pipe();
     let mut buf = [0u8; 16];
     assert_eq!(
-        ep.push(key(1), read_call(r.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(1),
+            read_call(r.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         None
     );
     assert_waiting(&mut ep, key(1), &mut out);
@@ -87,7 +92,7 @@ fn pipe_read_waits_for_data_then_completes() {
         offset: CURRENT_POS,
     };
     assert_eq!(
-        ep.push(key(2), call, &mut out).unwrap(),
+        push_res(&mut ep, key(2), call, &mut out).unwrap(),
         Some(5),
         "a pipe with room writes at once"
     );
@@ -102,13 +107,11 @@ fn parked_readers_complete_in_fifo_order() {
     let (r, w) = pipe();
     let (mut a, mut b) = ([0u8; 1], [0u8; 1]);
     assert_eq!(
-        ep.push(key(1), read_call(r.as_raw_fd(), &mut a), &mut out)
-            .unwrap(),
+        push_res(&mut ep, key(1), read_call(r.as_raw_fd(), &mut a), &mut out).unwrap(),
         None
     );
     assert_eq!(
-        ep.push(key(2), read_call(r.as_raw_fd(), &mut b), &mut out)
-            .unwrap(),
+        push_res(&mut ep, key(2), read_call(r.as_raw_fd(), &mut b), &mut out).unwrap(),
         None
     );
     let mut wf = std::fs::File::from(w);
@@ -132,8 +135,13 @@ fn blocking_descriptor_is_made_nonblocking_before_a_read() {
     let mut buf = [0u8; 4];
     // Would hang the test if the backend read a blocking, empty pipe.
     assert_eq!(
-        ep.push(key(1), read_call(r.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(1),
+            read_call(r.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         None
     );
     ep.cancel(key(1), &mut out);
@@ -156,7 +164,7 @@ fn accept_waits_for_a_connection() {
         flags: libc::SOCK_CLOEXEC,
     };
     // The listener is blocking: the backend must not block on it.
-    assert_eq!(ep.push(key(1), call, &mut out).unwrap(), None);
+    assert_eq!(push_res(&mut ep, key(1), call, &mut out).unwrap(), None);
     assert_waiting(&mut ep, key(1), &mut out);
     let client = TcpStream::connect(addr).unwrap();
     let fd = wait_for(&mut ep, key(1), &mut out);
@@ -215,7 +223,7 @@ fn connect(
     sa: &libc::sockaddr_in,
     out: &mut Vec<Completion>,
 ) -> i32 {
-    match ep.push(k, connect_call(fd, sa), out).unwrap() {
+    match push_res(ep, k, connect_call(fd, sa), out).unwrap() {
         Some(res) => res,
         None => wait_for(ep, k, out),
     }
@@ -244,7 +252,7 @@ fn connect_completes_and_reports_refusal() {
         len: 4,
         flags: libc::MSG_NOSIGNAL,
     };
-    assert_eq!(ep.push(key(2), call, &mut out).unwrap(), Some(4));
+    assert_eq!(push_res(&mut ep, key(2), call, &mut out).unwrap(), Some(4));
     let mut got = [0u8; 4];
     server.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"ping");
@@ -265,29 +273,36 @@ fn cancel_completes_a_waiting_op_with_ecanceled() {
     let (r, w) = pipe();
     let mut buf = [0u8; 4];
     assert_eq!(
-        ep.push(key(1), read_call(r.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(1),
+            read_call(r.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         None
     );
     // Cancelling through a Cancel call: target gets ECANCELED, the call 0.
     assert_eq!(
-        ep.push(key(2), Call::Cancel { target: key(1) }, &mut out)
-            .unwrap(),
+        push_res(&mut ep, key(2), Call::Cancel { target: key(1) }, &mut out).unwrap(),
         Some(0)
     );
     assert_eq!(wait_for(&mut ep, key(1), &mut out), -libc::ECANCELED);
     // Nothing left to cancel.
     assert_eq!(
-        ep.push(key(3), Call::Cancel { target: key(1) }, &mut out)
-            .unwrap(),
+        push_res(&mut ep, key(3), Call::Cancel { target: key(1) }, &mut out).unwrap(),
         Some(-libc::ENOENT)
     );
     // The cancelled read took nothing: a later read gets the data.
     std::fs::File::from(w).write_all(b"z").unwrap();
     let mut buf2 = [0u8; 4];
-    let res = match ep
-        .push(key(4), read_call(r.as_raw_fd(), &mut buf2), &mut out)
-        .unwrap()
+    let res = match push_res(
+        &mut ep,
+        key(4),
+        read_call(r.as_raw_fd(), &mut buf2),
+        &mut out,
+    )
+    .unwrap()
     {
         Some(res) => res,
         None => wait_for(&mut ep, key(4), &mut out),
@@ -313,15 +328,13 @@ fn blocking_pool_op_completes_after_cancel() {
         offset: 3,
     };
     assert!(call.is_blocking());
-    assert_eq!(ep.push(key(1), call, &mut out).unwrap(), None);
+    assert_eq!(push_res(&mut ep, key(1), call, &mut out).unwrap(), None);
     assert!(ep.busy());
     // A pool call cannot be stopped: no early completion, and a Cancel
     // call says it is already running (unless it already finished).
     ep.cancel(key(1), &mut out);
     assert!(out.is_empty());
-    let res = ep
-        .push(key(2), Call::Cancel { target: key(1) }, &mut out)
-        .unwrap();
+    let res = push_res(&mut ep, key(2), Call::Cancel { target: key(1) }, &mut out).unwrap();
     assert!(matches!(res, Some(r) if r == -libc::EALREADY), "{res:?}");
     assert_eq!(
         wait_for(&mut ep, key(1), &mut out),
@@ -338,7 +351,8 @@ fn blocking_pool_result_wakes_an_indefinite_wait() {
     let mut out = Vec::new();
     let file = tempfile("wake");
     assert_eq!(
-        ep.push(
+        push_res(
+            &mut ep,
             key(1),
             Call::Fsync {
                 fd: file.as_raw_fd(),
@@ -366,13 +380,11 @@ fn timeout_fires_with_etime_and_can_be_cancelled() {
     let long = Timespec::from(Duration::from_secs(3600));
     let start = Instant::now();
     assert_eq!(
-        ep.push(key(1), Call::Timeout { ts: &ts }, &mut out)
-            .unwrap(),
+        push_res(&mut ep, key(1), Call::Timeout { ts: &ts }, &mut out).unwrap(),
         None
     );
     assert_eq!(
-        ep.push(key(2), Call::Timeout { ts: &long }, &mut out)
-            .unwrap(),
+        push_res(&mut ep, key(2), Call::Timeout { ts: &long }, &mut out).unwrap(),
         None
     );
     // An indefinite wait is bounded by the deadline.
@@ -417,13 +429,13 @@ fn short_read_on_a_stream_then_eof_still_completes() {
     // syscall and must still see the next data.
     client.write_all(b"abc").unwrap();
     let mut buf = [0u8; 64];
-    let res = match ep.push(key(1), recv_call(fd, &mut buf), &mut out).unwrap() {
+    let res = match push_res(&mut ep, key(1), recv_call(fd, &mut buf), &mut out).unwrap() {
         Some(r) => r,
         None => wait_for(&mut ep, key(1), &mut out),
     };
     assert_eq!(res, 3);
     assert_eq!(
-        ep.push(key(2), recv_call(fd, &mut buf), &mut out).unwrap(),
+        push_res(&mut ep, key(2), recv_call(fd, &mut buf), &mut out).unwrap(),
         None
     );
     client.write_all(b"de").unwrap();
@@ -434,12 +446,12 @@ fn short_read_on_a_stream_then_eof_still_completes() {
     drop(client);
     std::thread::sleep(Duration::from_millis(20));
     ep.turn(Some(Duration::ZERO), &mut out).unwrap(); // consume the events
-    let res = match ep.push(key(3), recv_call(fd, &mut buf), &mut out).unwrap() {
+    let res = match push_res(&mut ep, key(3), recv_call(fd, &mut buf), &mut out).unwrap() {
         Some(r) => r,
         None => wait_for(&mut ep, key(3), &mut out),
     };
     assert_eq!(res, 2);
-    let res = match ep.push(key(4), recv_call(fd, &mut buf), &mut out).unwrap() {
+    let res = match push_res(&mut ep, key(4), recv_call(fd, &mut buf), &mut out).unwrap() {
         Some(r) => r,
         None => wait_for(&mut ep, key(4), &mut out),
     };
@@ -457,14 +469,24 @@ fn short_datagram_does_not_hide_the_next_one() {
     std::thread::sleep(Duration::from_millis(10));
     let mut buf = [0u8; 64];
     assert_eq!(
-        ep.push(key(1), recv_call(rx.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(1),
+            recv_call(rx.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         Some(3)
     );
     // Datagrams are short by nature: the second must come without an event.
     assert_eq!(
-        ep.push(key(2), recv_call(rx.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(2),
+            recv_call(rx.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         Some(3)
     );
     assert_eq!(&buf[..3], b"two");
@@ -477,8 +499,13 @@ fn forget_fd_cancels_leftovers_and_resets_registration() {
     let (r, w) = pipe();
     let mut buf = [0u8; 4];
     assert_eq!(
-        ep.push(key(1), read_call(r.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(1),
+            read_call(r.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         None
     );
     let number = r.as_raw_fd();
@@ -494,8 +521,13 @@ fn forget_fd_cancels_leftovers_and_resets_registration() {
     drop(r_new);
     let r2 = r;
     assert_eq!(
-        ep.push(key(2), read_call(r2.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(2),
+            read_call(r2.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         None
     );
     std::fs::File::from(w2).write_all(b"ok").unwrap();
@@ -510,13 +542,17 @@ fn shutdown_cancels_parked_ops_and_timeouts() {
     let mut buf = [0u8; 4];
     let ts = Timespec::from(Duration::from_secs(3600));
     assert_eq!(
-        ep.push(key(1), read_call(r.as_raw_fd(), &mut buf), &mut out)
-            .unwrap(),
+        push_res(
+            &mut ep,
+            key(1),
+            read_call(r.as_raw_fd(), &mut buf),
+            &mut out
+        )
+        .unwrap(),
         None
     );
     assert_eq!(
-        ep.push(key(2), Call::Timeout { ts: &ts }, &mut out)
-            .unwrap(),
+        push_res(&mut ep, key(2), Call::Timeout { ts: &ts }, &mut out).unwrap(),
         None
     );
     ep.shutdown(&mut out);
@@ -541,4 +577,15 @@ fn tempfile(tag: &str) -> std::fs::File {
         .unwrap();
     std::fs::remove_file(&path).unwrap();
     file
+}
+
+/// `Epoll::push` with the completion flags dropped (none of these calls
+/// picks a buffer).
+fn push_res(
+    ep: &mut Epoll,
+    k: u64,
+    call: Call,
+    out: &mut Vec<Completion>,
+) -> std::io::Result<Option<i32>> {
+    ep.push(k, call, out).map(|done| done.map(|(res, _)| res))
 }

@@ -23,8 +23,8 @@ pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
 #[cfg(test)]
 pub(crate) use nop::Nop;
 pub(crate) use read::{Read, Readv};
-pub(crate) use recv::{Recv, RecvFrom, RecvMsgv};
-pub(crate) use send::{Send, SendMsgv, SendTo};
+pub(crate) use recv::{MsgParts, Recv, RecvFrom, RecvMsgv};
+pub(crate) use send::{Send, SendMsgv, SendTo, SendToZc, SendZc};
 pub(crate) use shutdown::Shutdown;
 #[cfg(test)]
 pub(crate) use timeout::Timeout;

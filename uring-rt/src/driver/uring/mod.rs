@@ -3,6 +3,7 @@
 //! cross-ring wake-ups (MSG_RING) and detached closes (a dropped
 //! descriptor's IORING_OP_CLOSE, which nobody awaits).
 
+mod buf_ring;
 mod opcodes;
 pub(crate) mod sqe;
 
@@ -17,6 +18,7 @@ use io_uring::types::{CancelBuilder, Fd, Timespec};
 use io_uring::{opcode, squeue, IoUring};
 use slab::Slab;
 
+use self::buf_ring::BufRing;
 use super::{Call, Completion, Unparker, CURRENT_POS, INTERNAL_KEY};
 
 /// The read armed on the runtime's eventfd (cross-thread wake-ups).
@@ -94,6 +96,12 @@ pub(crate) struct Uring {
     enter_flags: u32,
     /// Whether IORING_OP_MSG_RING is supported.
     msg_ring: bool,
+    /// Whether the kernel has the 6.0 networking ops (SEND_ZC, multishot
+    /// receive; multishot accept came in 5.19): calls that need them are
+    /// run as their single-shot, copying equivalents otherwise.
+    multishot: bool,
+    /// Provided-buffer rings, by buffer group id.
+    buf_rings: Vec<Option<BufRing>>,
     /// Targets of MSG_RINGs sent from this ring whose completion has not
     /// been reaped. Kept so the target's ring fd stays open until the kernel
     /// resolved it, and so a failed MSG_RING can fall back to the target's
@@ -129,6 +137,8 @@ impl Uring {
             enter_fd,
             enter_flags,
             msg_ring: msg_ring_supported(&ring),
+            multishot: opcode_supported(&ring, opcode::SendZc::CODE),
+            buf_rings: Vec::new(),
             msg_targets: Slab::new(),
             ring,
             eventfd: unparker.eventfd(),
@@ -153,8 +163,78 @@ impl Uring {
         call: Call,
         out: &mut Vec<Completion>,
     ) -> io::Result<()> {
+        let call = if self.multishot {
+            call
+        } else {
+            single_shot(call)
+        };
         self.push_entry(sqe::entry(call).user_data(key), out)
             .map(drop)
+    }
+
+    /// Registers a provided-buffer ring of `entries` buffers for group
+    /// `group`, with incremental consumption (6.12) if `incremental` and
+    /// the kernel has it. Returns whether it has.
+    pub(crate) fn add_buf_group(
+        &mut self,
+        group: u16,
+        entries: u16,
+        incremental: bool,
+    ) -> io::Result<bool> {
+        let ring = BufRing::new(entries)?;
+        let register = |flags| {
+            // SAFETY: the ring's memory stays mapped until `remove_buf_group`
+            // unregisters it (or the ring is dropped, after `self.ring`).
+            unsafe {
+                self.ring.submitter().register_buf_ring_with_flags(
+                    ring.addr(),
+                    entries,
+                    group,
+                    flags,
+                )
+            }
+        };
+        let incremental = incremental
+            && match register(PBUF_RING_INC) {
+                Ok(()) => true,
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => false,
+                Err(e) => return Err(e),
+            };
+        if !incremental {
+            register(0).map_err(|e| match e.raw_os_error() {
+                Some(libc::EINVAL) => io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "buffer pools need provided-buffer rings (IORING_REGISTER_PBUF_RING, \
+                     Linux 5.19); use the epoll driver or plain reads on this kernel",
+                ),
+                _ => e,
+            })?;
+        }
+        let index = usize::from(group);
+        if self.buf_rings.len() <= index {
+            self.buf_rings.resize_with(index + 1, || None);
+        }
+        self.buf_rings[index] = Some(ring);
+        Ok(incremental)
+    }
+
+    /// Hands buffer `bid` (`len` bytes at `addr`) to group `group`'s ring.
+    pub(crate) fn provide_buf(&mut self, group: u16, addr: *mut u8, len: u32, bid: u16) {
+        if let Some(Some(ring)) = self.buf_rings.get_mut(usize::from(group)) {
+            ring.push(addr, len, bid);
+            ring.publish();
+        }
+    }
+
+    /// Unregisters group `group`'s ring and frees it. The buffers' memory
+    /// is the caller's; the kernel no longer picks from it.
+    pub(crate) fn remove_buf_group(&mut self, group: u16) {
+        if let Some(slot) = self.buf_rings.get_mut(usize::from(group)) {
+            if slot.take().is_some() {
+                // A failure leaves the registration to the ring's teardown.
+                let _ = self.ring.submitter().unregister_buf_ring(group);
+            }
+        }
     }
 
     /// Queues an SQE, making room by submitting if the queue is full.
@@ -647,7 +727,45 @@ fn register_ring_fd(ring_fd: RawFd) -> Option<libc::c_int> {
 
 /// Whether MSG_RING wake-ups can be sent from this ring (5.18).
 fn msg_ring_supported(ring: &IoUring) -> bool {
+    opcode_supported(ring, opcode::MsgRingData::CODE)
+}
+
+fn opcode_supported(ring: &IoUring, code: u8) -> bool {
     let mut probe = io_uring::Probe::new();
-    ring.submitter().register_probe(&mut probe).is_ok()
-        && probe.is_supported(opcode::MsgRingData::CODE)
+    ring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(code)
+}
+
+/// `IOU_PBUF_RING_INC`: incremental consumption of provided buffers.
+const PBUF_RING_INC: u16 = 2;
+
+/// The single-shot, copying equivalent of a call that needs the 6.0
+/// networking ops, for older kernels. The callers treat a completion
+/// without `CQE_F_MORE` as the end of a multishot op and re-arm it.
+fn single_shot(call: Call) -> Call {
+    match call {
+        Call::RecvMulti { fd, group } => Call::RecvSelect { fd, group },
+        Call::AcceptMulti { fd, flags } => Call::Accept {
+            fd,
+            addr: std::ptr::null_mut(),
+            addrlen: std::ptr::null_mut(),
+            flags,
+        },
+        Call::SendZc {
+            fd,
+            buf,
+            len,
+            flags,
+        } => Call::Send {
+            fd,
+            buf,
+            len,
+            flags,
+        },
+        Call::SendMsgZc { fd, msg, flags } => Call::SendMsg {
+            fd,
+            msg,
+            flags: flags as u32,
+        },
+        call => call,
+    }
 }

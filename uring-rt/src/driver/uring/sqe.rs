@@ -126,5 +126,24 @@ pub(crate) fn entry(call: Call) -> squeue::Entry {
         Call::MkdirAt { dirfd, path, mode } => {
             opcode::MkDirAt::new(Fd(dirfd), path).mode(mode).build()
         }
+        Call::RecvSelect { fd, group } => opcode::Recv::new(Fd(fd), std::ptr::null_mut(), 0)
+            .buf_group(group)
+            .build()
+            .flags(squeue::Flags::BUFFER_SELECT),
+        Call::RecvMulti { fd, group } => opcode::RecvMulti::new(Fd(fd), group).build(),
+        Call::RecvMsgSelect { fd, msg, group } => opcode::RecvMsg::new(Fd(fd), msg)
+            .buf_group(group)
+            .build()
+            .flags(squeue::Flags::BUFFER_SELECT),
+        Call::AcceptMulti { fd, flags } => opcode::AcceptMulti::new(Fd(fd)).flags(flags).build(),
+        Call::SendZc {
+            fd,
+            buf,
+            len,
+            flags,
+        } => opcode::SendZc::new(Fd(fd), buf, len).flags(flags).build(),
+        Call::SendMsgZc { fd, msg, flags } => opcode::SendMsgZc::new(Fd(fd), msg)
+            .flags(flags as u32)
+            .build(),
     }
 }

@@ -48,6 +48,24 @@ impl OwnedReadHalf {
 }
 
 impl OwnedWriteHalf {
+    /// Sends without copying, as
+    /// [`TcpStream::send_zc`](super::TcpStream::send_zc).
+    ///
+    /// # Errors
+    ///
+    /// send(2) errors; the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`TcpStream::send_zc`](super::TcpStream::send_zc).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn send_zc<B: crate::buf::IoBuf>(&mut self, buf: B) -> crate::BufResult<usize, B> {
+        self.socket.send_zc(buf).await
+    }
+
     /// The remote address.
     ///
     /// # Errors
@@ -68,5 +86,6 @@ impl OwnedWriteHalf {
 }
 
 crate::net::socket::stream_read_impl!(OwnedReadHalf);
+crate::net::socket::stream_pooled_impl!(OwnedReadHalf);
 
 crate::net::socket::stream_write_impl!(OwnedWriteHalf);

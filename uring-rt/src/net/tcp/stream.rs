@@ -156,6 +156,29 @@ impl TcpStream {
             .map(|v| v != 0)
     }
 
+    /// Sends `buf`'s initialized bytes without copying them into the
+    /// kernel (IORING_OP_SEND_ZC): the network stack transmits straight from
+    /// the buffer, which comes back only once the kernel's notification says
+    /// it no longer references it. Pays for large buffers (tens of KiB and
+    /// up); for small ones a plain `write` is cheaper. A plain send on epoll
+    /// and on kernels before 6.0. Like `write`, it may send only part.
+    ///
+    /// # Errors
+    ///
+    /// send(2) errors (`EPIPE`, `ECONNRESET`...); the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future may or may not send the data; the buffer is
+    /// kept by the runtime until the kernel is done with it, then dropped.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn send_zc<B: crate::buf::IoBuf>(&mut self, buf: B) -> crate::BufResult<usize, B> {
+        self.socket.send_zc(buf).await
+    }
+
     /// Splits the stream into a read half and a write half that can be used
     /// from two tasks of this runtime at once. The connection closes when
     /// both halves (and any in-flight operation) are gone.
@@ -165,6 +188,7 @@ impl TcpStream {
 }
 
 crate::net::socket::stream_read_impl!(TcpStream);
+crate::net::socket::stream_pooled_impl!(TcpStream);
 
 crate::net::socket::stream_write_impl!(TcpStream);
 

@@ -50,5 +50,6 @@ impl OwnedWriteHalf {
 }
 
 crate::net::socket::stream_read_impl!(OwnedReadHalf);
+crate::net::socket::stream_pooled_impl!(OwnedReadHalf);
 
 crate::net::socket::stream_write_impl!(OwnedWriteHalf);

@@ -128,6 +128,7 @@ pub(crate) fn socketpair(ty: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 crate::net::socket::stream_read_impl!(UnixStream);
+crate::net::socket::stream_pooled_impl!(UnixStream);
 
 crate::net::socket::stream_write_impl!(UnixStream);
 
