@@ -126,5 +126,23 @@ pub(crate) fn entry(call: Call) -> squeue::Entry {
         Call::MkdirAt { dirfd, path, mode } => {
             opcode::MkDirAt::new(Fd(dirfd), path).mode(mode).build()
         }
+        Call::ReadFixed {
+            fd,
+            buf,
+            len,
+            offset,
+            index,
+        } => opcode::ReadFixed::new(Fd(fd), buf, len, index)
+            .offset(offset)
+            .build(),
+        Call::WriteFixed {
+            fd,
+            buf,
+            len,
+            offset,
+            index,
+        } => opcode::WriteFixed::new(Fd(fd), buf, len, index)
+            .offset(offset)
+            .build(),
     }
 }
