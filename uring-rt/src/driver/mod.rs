@@ -41,6 +41,7 @@ pub(crate) mod context;
 mod detect;
 mod epoll;
 pub(crate) mod fd;
+mod fixed;
 mod kind;
 mod op;
 pub(crate) mod ops;
@@ -59,6 +60,7 @@ mod unpark_tests;
 
 pub(crate) use call::{Call, CURRENT_POS};
 pub(crate) use detect::{available_drivers, env_override};
+pub(crate) use fixed::{FixedBuffer, TABLE_SIZE as MAX_FIXED_BUFS};
 pub use kind::Driver;
 pub(crate) use op::{Op, OpCode};
 pub(crate) use unpark::Unparker;
@@ -108,6 +110,8 @@ struct Inner {
     /// Ops were submitted since the last turn (their SQEs may sit in the
     /// submission queue until the next enter).
     submitted: bool,
+    /// The ring's table of registered buffers: which pool has which slots.
+    fixed: fixed::FixedTable,
     /// The closed backend's count of `io_uring_enter` calls.
     #[cfg(test)]
     retired_enters: u64,
@@ -242,6 +246,34 @@ impl Backend {
             Backend::Closed => false,
         }
     }
+
+    /// Registers the ring's empty table of `size` registered buffers.
+    /// `Ok(false)` where there is none (epoll, closed, a kernel without
+    /// updatable tables).
+    fn register_fixed_table(&mut self, size: u16) -> io::Result<bool> {
+        match self {
+            Backend::Uring(b) => b.register_fixed_table(u32::from(size)),
+            Backend::Epoll(_) | Backend::Closed => Ok(false),
+        }
+    }
+
+    /// Points the table's slots from `first` at `iovecs` (empty iovecs
+    /// clear slots).
+    ///
+    /// # Safety
+    ///
+    /// As for [`IoDriver::register_fixed`]: each non-empty iovec's memory
+    /// stays mapped, and used only by operations that own it, until its
+    /// slot is cleared or the ring is gone.
+    unsafe fn update_fixed(&mut self, first: u16, iovecs: &[libc::iovec]) -> io::Result<()> {
+        match self {
+            // SAFETY: forwarded from the caller.
+            Backend::Uring(b) => unsafe { b.update_fixed(first, iovecs) },
+            // No table: epoll never has one, and a closed backend's went
+            // with its ring.
+            Backend::Epoll(_) | Backend::Closed => Ok(()),
+        }
+    }
 }
 
 impl IoDriver {
@@ -259,6 +291,7 @@ impl IoDriver {
                 wakers: Vec::with_capacity(256),
                 shut_down: false,
                 submitted: false,
+                fixed: fixed::FixedTable::default(),
                 #[cfg(test)]
                 retired_enters: 0,
             }),
