@@ -3,6 +3,15 @@
 //! - [`BufPool`] / [`PooledBuf`]: equal-size buffers the kernel picks from
 //!   when data arrives (an io_uring provided-buffer ring; a free list on
 //!   epoll), so an idle connection holds no buffer.
+//! - [`FixedBufPool`] / [`FixedBuf`]: equal-size buffers registered with
+//!   the io_uring ring (IORING_REGISTER_BUFFERS), for reads and writes that
+//!   skip pinning and mapping the buffer's pages on every operation
+//!   (READ_FIXED / WRITE_FIXED; plain memory and plain reads and writes on
+//!   epoll).
 //!
 //! These live apart from [`crate::buf`] (the `IoBuf` traits) because they
 //! belong to a runtime's driver, which itself depends on those traits.
+
+mod fixed;
+
+pub use fixed::{FixedBuf, FixedBufPool};
