@@ -6,6 +6,7 @@
 //! cargo bench --bench fixed_file                       # 4 KiB and 128 KiB, depth 1 and 16, 7 rounds
 //! cargo bench --bench fixed_file -- --rounds 9 --secs 2 --depths 1,64
 //! cargo bench --bench fixed_file -- --smoke            # CI: a few reads each, verified, no timing asserted
+//! cargo bench --bench fixed_file -- --direct           # O_DIRECT instead of the page cache
 //! ```
 //!
 //! Run without any argument (as `cargo test --benches` does) it runs the
@@ -17,6 +18,12 @@
 //!   once so that it sits in the page cache: the reads measure the kernel's
 //!   per-read work (where registration saves pinning and mapping the
 //!   buffer's pages), not the disk.
+//! - With `--direct` the file is opened `O_DIRECT` instead (it must live
+//!   on a file system that supports it, not tmpfs): each read then goes
+//!   to the device, and a plain read pins the buffer's pages for it, which
+//!   is the work registration saves.
+//! - Both buffers are page aligned (the `Vec` reads into its spare
+//!   capacity from an aligned offset), as `O_DIRECT` requires.
 //! - Reads are random and aligned to their size. `depth` tasks read at once
 //!   on one runtime, each with its own buffer (depth 1: one read in flight,
 //!   a syscall each; more: the submissions batch).
@@ -36,11 +43,11 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aio::buf::FixedBufPool;
-use aio::fs::File;
+use aio::buf::{FixedBufPool, IoBufMut};
+use aio::fs::{File, OpenOptions};
 
 const USAGE: &str = "\
-usage: fixed_file [--smoke] [--rounds 7] [--secs 1] [--warmup 0.3]
+usage: fixed_file [--smoke] [--direct] [--rounds 7] [--secs 1] [--warmup 0.3]
                   [--sizes 4096,131072] [--depths 1,16] [--file PATH]";
 
 const MIB: usize = 1 << 20;
@@ -55,6 +62,7 @@ struct Options {
     file: PathBuf,
     file_size: usize,
     smoke: bool,
+    direct: bool,
 }
 
 impl Options {
@@ -70,6 +78,7 @@ impl Options {
             // `cargo test --benches` runs this with no arguments at all;
             // `cargo bench` always passes --bench.
             smoke: args.is_empty(),
+            direct: false,
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -81,6 +90,7 @@ impl Options {
             match arg.as_str() {
                 "--bench" => {}
                 "--smoke" => opts.smoke = true,
+                "--direct" => opts.direct = true,
                 "--rounds" => opts.rounds = parse(arg, &value()?)?,
                 "--secs" => opts.measure = Duration::from_secs_f64(parse(arg, &value()?)?),
                 "--warmup" => opts.warmup = Duration::from_secs_f64(parse(arg, &value()?)?),
@@ -101,11 +111,12 @@ impl Options {
         if opts.rounds == 0
             || opts.depths.contains(&0)
             || opts.sizes.iter().any(|&s| s < 8 || s % 8 != 0)
+            || (opts.direct && opts.sizes.iter().any(|&s| s % 4096 != 0))
             || largest > opts.file_size
         {
             return Err(invalid(format!(
                 "rounds and depths must be at least 1, sizes multiples of 8 up to the file's \
-                 {} bytes\n{USAGE}",
+                 {} bytes (multiples of 4096 with --direct)\n{USAGE}",
                 opts.file_size
             )));
         }
@@ -132,7 +143,8 @@ fn parse_list(arg: &str, v: &str) -> io::Result<Vec<usize>> {
 /// The two contenders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
-    /// `read_at` into a `Vec` reused (cleared) for every read.
+    /// `read_at` into a `Vec` reused for every read (its spare capacity,
+    /// from a page-aligned offset).
     Plain,
     /// `read_fixed_at` into a `FixedBuf` of a registered pool.
     Fixed,
@@ -193,9 +205,14 @@ fn run(opts: &Options) -> io::Result<()> {
     println!("# kernel: {}", kernel());
     println!("# date:   {}", utc_now());
     println!(
-        "# file:   {} ({} MiB, page cache), rounds {}, {:?} each after a {:?} warm-up{}",
+        "# file:   {} ({} MiB, {}), rounds {}, {:?} each after a {:?} warm-up{}",
         opts.file.display(),
         opts.file_size / MIB,
+        if opts.direct {
+            "O_DIRECT"
+        } else {
+            "page cache"
+        },
         opts.rounds,
         opts.measure,
         opts.warmup,
@@ -228,7 +245,12 @@ fn create_file(path: &PathBuf, size: usize) -> io::Result<()> {
 }
 
 async fn bench(opts: &Options) -> io::Result<()> {
-    let file = Rc::new(File::open(&opts.file).await?);
+    let mut open = OpenOptions::new();
+    open.read(true);
+    if opts.direct {
+        open.custom_flags(libc::O_DIRECT);
+    }
+    let file = Rc::new(open.open(&opts.file).await?);
     for &depth in &opts.depths {
         for &size in &opts.sizes {
             let pool = FixedBufPool::new(depth as u16, size)?;
@@ -327,7 +349,9 @@ impl Case {
             let seed = 0x9E37_79B9_7F4A_7C15u64 ^ ((t as u64 + 1) << 32) ^ start_nanos();
             tasks.push(aio::spawn(async move {
                 let mut rng = seed | 1;
-                let mut plain = Vec::with_capacity(size);
+                let mut plain: Vec<u8> = Vec::with_capacity(size + 4096);
+                let pad = plain.as_ptr().align_offset(4096);
+                plain.resize(pad, 0);
                 let mut fixed = fixed;
                 while Instant::now() < deadline {
                     rng ^= rng << 13;
@@ -336,10 +360,10 @@ impl Case {
                     let pos = (rng % blocks) * size as u64;
                     let (n, first) = match method {
                         Method::Plain => {
-                            plain.clear();
-                            let (res, b) = file.read_at(plain, pos).await;
-                            plain = b;
-                            (res?, word(&plain))
+                            plain.truncate(pad);
+                            let (res, b) = file.read_at(plain.slice_mut(..size), pos).await;
+                            plain = b.into_inner();
+                            (res?, word(&plain[pad..]))
                         }
                         Method::Fixed => {
                             fixed.clear();
