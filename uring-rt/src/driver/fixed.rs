@@ -157,8 +157,7 @@ impl IoDriver {
             Ok(()) => Ok(Some(first)),
             Err(e) => {
                 inner.fixed.release(first);
-                let bytes = iovecs.iter().map(|v| v.iov_len as u64).sum();
-                Err(explain(e, count, bytes))
+                Err(explain(e, iovecs))
             }
         }
     }
@@ -210,14 +209,17 @@ fn no_room(count: u16, held: u32) -> io::Error {
     )
 }
 
-/// Wraps a registration error with what most likely caused it.
-fn explain(e: io::Error, count: u16, bytes: u64) -> io::Error {
+/// Wraps a registration error of `iovecs` with what most likely caused it.
+fn explain(e: io::Error, iovecs: &[libc::iovec]) -> io::Error {
+    let bytes: u64 = iovecs.iter().map(|v| v.iov_len as u64).sum();
     let hint = match e.raw_os_error() {
         Some(libc::ENOMEM) | Some(libc::EPERM) => format!(
             "registered buffers are pinned in memory and count against the locked-memory limit: \
-             raise RLIMIT_MEMLOCK by at least {bytes} bytes (`ulimit -l`, `LimitMEMLOCK=` in a \
-             systemd unit, `--ulimit memlock=-1` for docker), or run with CAP_IPC_LOCK, or make \
-             the pool smaller"
+             raise RLIMIT_MEMLOCK (`ulimit -l`, `LimitMEMLOCK=` in a systemd unit, `--ulimit \
+             memlock=-1` for docker) by up to {} bytes, the pages these buffers span (the kernel \
+             charges memory in huge pages less), or run with CAP_IPC_LOCK, or make the pool \
+             smaller",
+            pinned_bytes(iovecs)
         ),
         Some(libc::EFAULT) => {
             "the kernel could not pin the pool's memory (a buffer over 1 GiB?)".to_string()
@@ -227,14 +229,37 @@ fn explain(e: io::Error, count: u16, bytes: u64) -> io::Error {
     io::Error::new(
         e.kind(),
         format!(
-            "registering {count} fixed buffers ({bytes} bytes) with io_uring failed: {e}; {hint}"
+            "registering {} fixed buffers ({bytes} bytes) with io_uring failed: {e}; {hint}",
+            iovecs.len()
         ),
     )
 }
 
+/// The bytes of the whole pages `iovecs` span, each buffer on its own: what
+/// the kernel pins and charges for them (before huge-page discounts).
+fn pinned_bytes(iovecs: &[libc::iovec]) -> u64 {
+    let page = page_size();
+    iovecs
+        .iter()
+        .map(|v| {
+            let start = v.iov_base as u64;
+            let end = start + v.iov_len as u64;
+            (end.div_ceil(page) - start / page) * page
+        })
+        .sum()
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf reads a system constant and touches no memory.
+    match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as u64,
+        _ => 4096,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{explain, FixedTable, TABLE_SIZE};
+    use super::{explain, page_size, pinned_bytes, FixedTable, TABLE_SIZE};
 
     fn table() -> FixedTable {
         let mut t = FixedTable::default();
@@ -291,18 +316,44 @@ mod tests {
         assert!(t.ensure(|_| Ok(true)).unwrap());
     }
 
+    fn iovec(addr: usize, len: usize) -> libc::iovec {
+        libc::iovec {
+            iov_base: addr as *mut libc::c_void,
+            iov_len: len,
+        }
+    }
+
     #[test]
     fn memlock_errors_say_what_to_raise() {
+        // Two 512 KiB buffers, page aligned.
+        let iovecs = [iovec(1 << 20, 1 << 19), iovec(3 << 19, 1 << 19)];
         for errno in [libc::ENOMEM, libc::EPERM] {
-            let e = explain(std::io::Error::from_raw_os_error(errno), 4, 1 << 20);
+            let e = explain(std::io::Error::from_raw_os_error(errno), &iovecs);
             let msg = e.to_string();
-            assert!(msg.contains("RLIMIT_MEMLOCK"), "{msg}");
-            assert!(msg.contains("1048576 bytes"), "{msg}");
+            assert!(
+                msg.contains("registering 2 fixed buffers (1048576 bytes)"),
+                "{msg}"
+            );
+            assert!(
+                msg.contains("RLIMIT_MEMLOCK") && msg.contains("ulimit -l"),
+                "{msg}"
+            );
+            assert!(msg.contains("by up to 1048576 bytes"), "{msg}");
             assert_eq!(
                 e.kind(),
                 std::io::Error::from_raw_os_error(errno).kind(),
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn small_buffers_are_charged_whole_pages() {
+        let page = page_size() as usize;
+        // Two 100-byte buffers in one page: one page each.
+        let two = [iovec(page, 100), iovec(page + 100, 100)];
+        assert_eq!(pinned_bytes(&two), 2 * page as u64);
+        // A page-sized buffer off the page boundary spans two.
+        assert_eq!(pinned_bytes(&[iovec(page + 8, page)]), 2 * page as u64);
     }
 }
