@@ -3,7 +3,8 @@
 //! exhaustion and return, a buffer outliving its pool handle, two pools at
 //! once, a dropped read whose buffer comes back only after its cancellation
 //! completed, and, on io_uring, that the buffers really are in the ring's
-//! table (read from the kernel's own fdinfo) and leave it with the pool.
+//! table (read from the kernel's own fdinfo) and leave it with the pool,
+//! and that hitting the locked-memory limit says which limit to raise.
 
 mod support;
 
@@ -20,7 +21,7 @@ use aio::buf::{FixedBuf, FixedBufPool};
 use aio::fs::{File, OpenOptions};
 use aio::io::AsyncWriteRent;
 use aio::net::{TcpListener, TcpStream};
-use support::{drivers, first_difference, on_uring, pattern, runtime, within};
+use support::{drivers, first_difference, is_child, on_uring, pattern, run_child, runtime, within};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -456,4 +457,103 @@ async fn bad_sizes_are_invalid_input() {
 #[should_panic(expected = "must be called from inside an aio runtime")]
 fn a_pool_outside_a_runtime_panics() {
     let _ = FixedBufPool::new(1, 64);
+}
+
+/// Drops CAP_IPC_LOCK from this thread (io_uring rings it sets up then
+/// charge registered buffers to RLIMIT_MEMLOCK).
+fn drop_cap_ipc_lock() {
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    const CAP_IPC_LOCK: u32 = 14;
+    let mut header = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget(2) fills a version-3 header's two data structs.
+    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    assert_eq!(rc, 0, "capget: {}", io::Error::last_os_error());
+    data[0].effective &= !(1 << CAP_IPC_LOCK);
+    data[0].permitted &= !(1 << CAP_IPC_LOCK);
+    // SAFETY: capset(2) reads the header and two data structs.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    assert_eq!(rc, 0, "capset: {}", io::Error::last_os_error());
+}
+
+/// Sets the soft RLIMIT_MEMLOCK of the process (the hard one stays);
+/// returns the previous one.
+fn set_locked_memory_limit(bytes: u64) -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into a valid rlimit.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
+    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
+    let previous = lim.rlim_cur;
+    lim.rlim_cur = bytes.min(lim.rlim_max);
+    // SAFETY: setrlimit reads a valid rlimit.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) };
+    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
+    previous
+}
+
+#[test]
+fn the_locked_memory_limit_is_named_when_registration_hits_it() {
+    const NAME: &str = "the_locked_memory_limit_is_named_when_registration_hits_it";
+    if !is_child(NAME) {
+        // In a child process: the limits it lowers are the process's.
+        let (status, out) = run_child(NAME);
+        assert!(status.success(), "the child failed ({status}):\n{out}");
+        assert!(out.contains("1 passed"), "the child did not run:\n{out}");
+        eprintln!("--- child:\n{out}");
+        return;
+    }
+    if !drivers().contains(&aio::Driver::IoUring) {
+        eprintln!("io_uring cannot start here: nothing is registered, nothing to limit");
+        return;
+    }
+    drop_cap_ipc_lock();
+    let rt = runtime(aio::Driver::IoUring);
+    rt.block_on(async {
+        // (The ring itself is charged too: limited only once it exists.)
+        let limit = set_locked_memory_limit(0);
+        // Nothing may be pinned. (A limit above 0 is not a reliable test:
+        // the kernel charges memory backed by large folios far below its
+        // size, e.g. 128 KiB for these 1 MiB on 6.18.)
+        let err = FixedBufPool::new(8, 128 * 1024).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.kind(), io::ErrorKind::OutOfMemory, "{msg}");
+        assert!(
+            msg.contains("RLIMIT_MEMLOCK") && msg.contains("ulimit -l"),
+            "{msg}"
+        );
+        eprintln!("the error: {msg}");
+        // With the limit raised, a pool registers (the failed one left no
+        // slot taken), and works.
+        set_locked_memory_limit(limit);
+        let pool = FixedBufPool::new(4, 4096).unwrap();
+        assert!(pool.is_registered());
+        let tmp = TempFile::new("memlock");
+        let file = tmp.open().await;
+        let mut buf = pool.get().unwrap();
+        buf.extend_from_slice(b"pinned");
+        let buf = write_all_fixed_at(&file, buf, 0).await;
+        let mut buf = buf;
+        buf.clear();
+        let (res, buf) = file.read_fixed_at(buf, 0).await;
+        assert_eq!(res.unwrap(), 6);
+        assert_eq!(&buf[..], b"pinned");
+    });
 }
