@@ -568,7 +568,11 @@ impl Uring {
         let submitter = self.ring.submitter();
         match submitter.register_buffers_sparse(size) {
             Ok(()) => return Ok(true),
-            Err(e) if e.raw_os_error() != Some(libc::EINVAL) => return Err(e),
+            // Unknown flag (EINVAL), or a kernel that ignores it and reads
+            // the missing array (EFAULT): try empty entries.
+            Err(e) if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EFAULT)) => {
+                return Err(e)
+            }
             Err(_) => {}
         }
         let empty = vec![
