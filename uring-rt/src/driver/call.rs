@@ -168,6 +168,24 @@ pub(crate) enum Call {
         msg: *const libc::msghdr,
         flags: i32,
     },
+    /// A `Read` whose `len` bytes at `buf` lie inside the buffer registered
+    /// at `index` in the ring's table (see `driver/fixed.rs`). Only built
+    /// for a ring that has it registered; epoll runs it as the `Read`.
+    ReadFixed {
+        fd: RawFd,
+        buf: *mut u8,
+        len: u32,
+        offset: u64,
+        index: u16,
+    },
+    /// A `Write` from inside the registered buffer `index`, as `ReadFixed`.
+    WriteFixed {
+        fd: RawFd,
+        buf: *const u8,
+        len: u32,
+        offset: u64,
+        index: u16,
+    },
 }
 
 /// Completion flags (`IORING_CQE_F_*` from <linux/io_uring.h>); the epoll
@@ -213,7 +231,9 @@ impl Call {
             Call::Read { offset, .. }
             | Call::Write { offset, .. }
             | Call::Readv { offset, .. }
-            | Call::Writev { offset, .. } => offset != CURRENT_POS,
+            | Call::Writev { offset, .. }
+            | Call::ReadFixed { offset, .. }
+            | Call::WriteFixed { offset, .. } => offset != CURRENT_POS,
             Call::OpenAt { .. }
             | Call::Fsync { .. }
             | Call::Statx { .. }
@@ -221,6 +241,72 @@ impl Call {
             | Call::RenameAt { .. }
             | Call::MkdirAt { .. } => true,
             _ => false,
+        }
+    }
+
+    /// The same read or write, from inside the buffer registered at `index`
+    /// (READ_FIXED / WRITE_FIXED). The caller knows that the call's memory
+    /// lies inside that registered buffer on the ring it submits to.
+    pub(crate) fn into_fixed(self, index: u16) -> Call {
+        match self {
+            Call::Read {
+                fd,
+                buf,
+                len,
+                offset,
+            } => Call::ReadFixed {
+                fd,
+                buf,
+                len,
+                offset,
+                index,
+            },
+            Call::Write {
+                fd,
+                buf,
+                len,
+                offset,
+            } => Call::WriteFixed {
+                fd,
+                buf,
+                len,
+                offset,
+                index,
+            },
+            other => unreachable!("only Read and Write have a fixed-buffer form, not {other:?}"),
+        }
+    }
+
+    /// The plain read or write a fixed-buffer call is (the same memory,
+    /// found through its address rather than the ring's table); any other
+    /// call unchanged. How backends without a buffer table run them.
+    pub(crate) fn unfixed(self) -> Call {
+        match self {
+            Call::ReadFixed {
+                fd,
+                buf,
+                len,
+                offset,
+                ..
+            } => Call::Read {
+                fd,
+                buf,
+                len,
+                offset,
+            },
+            Call::WriteFixed {
+                fd,
+                buf,
+                len,
+                offset,
+                ..
+            } => Call::Write {
+                fd,
+                buf,
+                len,
+                offset,
+            },
+            other => other,
         }
     }
 }

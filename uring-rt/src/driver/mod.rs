@@ -60,6 +60,7 @@ pub(crate) mod context;
 mod detect;
 mod epoll;
 pub(crate) mod fd;
+mod fixed;
 mod kind;
 mod multi;
 mod op;
@@ -79,6 +80,7 @@ mod unpark_tests;
 
 pub(crate) use call::{cqe_flags, Call, CURRENT_POS};
 pub(crate) use detect::{available_drivers, env_override};
+pub(crate) use fixed::{FixedBuffer, TABLE_SIZE as MAX_FIXED_BUFS};
 pub use kind::Driver;
 pub(crate) use multi::{MultiCode, MultiOp};
 pub(crate) use op::{Op, OpCode};
@@ -132,6 +134,8 @@ struct Inner {
     submitted: bool,
     /// Buffer group ids in use (provided-buffer rings).
     groups: Slab<()>,
+    /// The ring's table of registered buffers: which pool has which slots.
+    fixed: fixed::FixedTable,
     /// The closed backend's count of `io_uring_enter` calls.
     #[cfg(test)]
     retired_enters: u64,
@@ -310,6 +314,34 @@ impl Backend {
             Backend::Closed => false,
         }
     }
+
+    /// Registers the ring's empty table of `size` registered buffers.
+    /// `Ok(false)` where there is none (epoll, closed, a kernel without
+    /// updatable tables).
+    fn register_fixed_table(&mut self, size: u16) -> io::Result<bool> {
+        match self {
+            Backend::Uring(b) => b.register_fixed_table(u32::from(size)),
+            Backend::Epoll(_) | Backend::Closed => Ok(false),
+        }
+    }
+
+    /// Points the table's slots from `first` at `iovecs` (empty iovecs
+    /// clear slots).
+    ///
+    /// # Safety
+    ///
+    /// As for [`IoDriver::register_fixed`]: each non-empty iovec's memory
+    /// stays mapped, and used only by operations that own it, until its
+    /// slot is cleared or the ring is gone.
+    unsafe fn update_fixed(&mut self, first: u16, iovecs: &[libc::iovec]) -> io::Result<()> {
+        match self {
+            // SAFETY: forwarded from the caller.
+            Backend::Uring(b) => unsafe { b.update_fixed(first, iovecs) },
+            // No table: epoll never has one, and a closed backend's went
+            // with its ring.
+            Backend::Epoll(_) | Backend::Closed => Ok(()),
+        }
+    }
 }
 
 impl IoDriver {
@@ -328,6 +360,7 @@ impl IoDriver {
                 shut_down: false,
                 submitted: false,
                 groups: Slab::new(),
+                fixed: fixed::FixedTable::default(),
                 #[cfg(test)]
                 retired_enters: 0,
             }),

@@ -7,6 +7,7 @@ use super::{Metadata, OpenOptions};
 use crate::buf::{IoBuf, IoBufMut, SliceMut};
 use crate::driver::fd::SharedFd;
 use crate::driver::{ops, Op};
+use crate::pool::FixedBuf;
 use crate::BufResult;
 
 /// An open file. I/O is positional (`read_at`/`write_at`), so there is no
@@ -98,6 +99,93 @@ impl File {
     /// As for [`read_at`](Self::read_at); some bytes may have been written.
     pub async fn write_at<B: IoBuf>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
         Op::submit(ops::Write::new(self.fd.clone(), buf, pos)).await
+    }
+
+    /// Reads at `pos` into a registered buffer, appending to its bytes as
+    /// [`read_at`](Self::read_at) appends to a `Vec`; `Ok(0)` at end of
+    /// file.
+    ///
+    /// With a pool registered on this runtime's ring
+    /// ([`FixedBufPool::is_registered`]) this is IORING_OP_READ_FIXED: the
+    /// kernel uses the pages it pinned at registration instead of pinning
+    /// the buffer for this read. Elsewhere (epoll, another runtime's pool)
+    /// it is a plain pread(2) into the same memory.
+    ///
+    /// ```no_run
+    /// use aio::buf::FixedBufPool;
+    /// use aio::fs::File;
+    ///
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let pool = FixedBufPool::new(8, 4096)?;
+    /// let file = File::open("data.bin").await?;
+    /// let buf = pool.get().expect("a free buffer");
+    /// let (res, buf) = file.read_fixed_at(buf, 0).await;
+    /// let n = res?;
+    /// assert_eq!(buf.len(), n);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if the buffer is full (`len() == capacity()`), which
+    /// would read nothing and look like end of file; pread(2) errors. The
+    /// buffer comes back either way.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the read; the buffer goes back to its
+    /// pool only once the kernel is done with it.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    ///
+    /// [`FixedBufPool::is_registered`]: crate::pool::FixedBufPool::is_registered
+    pub async fn read_fixed_at(&self, buf: FixedBuf, pos: u64) -> BufResult<usize, FixedBuf> {
+        if let Err(e) = buf.check_room() {
+            return (Err(e), buf);
+        }
+        Op::submit(ops::ReadFixed::new(self.fd.clone(), buf, pos)).await
+    }
+
+    /// Writes a registered buffer's bytes at `pos`; may be partial.
+    ///
+    /// IORING_OP_WRITE_FIXED with a pool registered on this runtime's ring,
+    /// a plain pwrite(2) elsewhere (see
+    /// [`read_fixed_at`](Self::read_fixed_at)).
+    ///
+    /// ```no_run
+    /// use aio::buf::FixedBufPool;
+    /// use aio::fs::File;
+    ///
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let pool = FixedBufPool::new(8, 4096)?;
+    /// let file = File::create("data.bin").await?;
+    /// let mut buf = pool.get().expect("a free buffer");
+    /// buf.extend_from_slice(b"hello");
+    /// let (res, _buf) = file.write_fixed_at(buf, 0).await;
+    /// assert_eq!(res?, 5);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// pwrite(2) errors; the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`read_fixed_at`](Self::read_fixed_at); some bytes may have
+    /// been written.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn write_fixed_at(&self, buf: FixedBuf, pos: u64) -> BufResult<usize, FixedBuf> {
+        Op::submit(ops::WriteFixed::new(self.fd.clone(), buf, pos)).await
     }
 
     /// Reads at `pos` into several buffers in order (preadv).

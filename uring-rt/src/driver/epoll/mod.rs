@@ -125,6 +125,9 @@ impl Epoll {
         call: Call,
         out: &mut Vec<Completion>,
     ) -> io::Result<Option<(i32, u32)>> {
+        // No buffer table here: a fixed-buffer read or write is the plain
+        // one on the same memory, from here on (readiness, pool, retries).
+        let call = call.unfixed();
         let res = match call {
             Call::Nop => 0,
             Call::Timeout { ts } => {

@@ -589,3 +589,47 @@ fn push_res(
 ) -> std::io::Result<Option<i32>> {
     ep.push(k, call, out).map(|done| done.map(|(res, _)| res))
 }
+
+#[test]
+fn fixed_calls_run_as_plain_reads_and_writes() {
+    let mut ep = backend();
+    let mut out = Vec::new();
+    // On a pipe: the read waits for readiness, as a Read does.
+    let (r, w) = pipe();
+    let mut buf = [0u8; 16];
+    let read = Call::ReadFixed {
+        fd: r.as_raw_fd(),
+        buf: buf.as_mut_ptr(),
+        len: 16,
+        offset: CURRENT_POS,
+        index: 3,
+    };
+    assert!(!read.is_blocking());
+    assert_eq!(push_res(&mut ep, key(1), read, &mut out).unwrap(), None);
+    assert_waiting(&mut ep, key(1), &mut out);
+    let data = b"fixed";
+    let write = Call::WriteFixed {
+        fd: w.as_raw_fd(),
+        buf: data.as_ptr(),
+        len: 5,
+        offset: CURRENT_POS,
+        index: 7,
+    };
+    assert_eq!(push_res(&mut ep, key(2), write, &mut out).unwrap(), Some(5));
+    assert_eq!(wait_for(&mut ep, key(1), &mut out), 5);
+    assert_eq!(&buf[..5], b"fixed");
+    // At a file position: the blocking pool, as a pread.
+    let mut file = tempfile("fixed");
+    file.write_all(b"0123456789").unwrap();
+    let read = Call::ReadFixed {
+        fd: file.as_raw_fd(),
+        buf: buf.as_mut_ptr(),
+        len: 4,
+        offset: 6,
+        index: 0,
+    };
+    assert!(read.is_blocking());
+    assert_eq!(push_res(&mut ep, key(3), read, &mut out).unwrap(), None);
+    assert_eq!(wait_for(&mut ep, key(3), &mut out), 4);
+    assert_eq!(&buf[..4], b"6789");
+}

@@ -5,6 +5,7 @@
 mod accept;
 mod close;
 mod connect;
+mod fixed;
 mod fs;
 #[cfg(test)]
 mod nop;
@@ -19,6 +20,7 @@ mod write;
 pub(crate) use accept::{Accept, Stash};
 pub(crate) use close::Close;
 pub(crate) use connect::Connect;
+pub(crate) use fixed::{ReadFixed, WriteFixed};
 pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
 #[cfg(test)]
 pub(crate) use nop::Nop;

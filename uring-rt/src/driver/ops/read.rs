@@ -18,6 +18,10 @@ impl<B: IoBufMut> Read<B> {
     pub(crate) fn new(fd: SharedFd, buf: B, offset: u64) -> Read<B> {
         Read { fd, buf, offset }
     }
+
+    pub(crate) fn buf(&self) -> &B {
+        &self.buf
+    }
 }
 
 impl<B: IoBufMut> OpCode for Read<B> {

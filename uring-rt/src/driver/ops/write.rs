@@ -17,6 +17,10 @@ impl<B: IoBuf> Write<B> {
     pub(crate) fn new(fd: SharedFd, buf: B, offset: u64) -> Write<B> {
         Write { fd, buf, offset }
     }
+
+    pub(crate) fn buf(&self) -> &B {
+        &self.buf
+    }
 }
 
 impl<B: IoBuf> OpCode for Write<B> {

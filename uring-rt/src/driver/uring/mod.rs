@@ -640,6 +640,56 @@ impl Uring {
     pub(crate) fn enters(&self) -> u64 {
         self.enters
     }
+
+    /// Registers an empty table of `size` registered buffers: sparse
+    /// (5.19+), or as `size` empty entries where the kernel does not know
+    /// that flag (5.13+). `Ok(false)` where neither works: no table.
+    pub(crate) fn register_fixed_table(&mut self, size: u32) -> io::Result<bool> {
+        let submitter = self.ring.submitter();
+        match submitter.register_buffers_sparse(size) {
+            Ok(()) => return Ok(true),
+            // Unknown flag (EINVAL), or a kernel that ignores it and reads
+            // the missing array (EFAULT): try empty entries.
+            Err(e) if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EFAULT)) => {
+                return Err(e)
+            }
+            Err(_) => {}
+        }
+        let empty = vec![
+            libc::iovec {
+                iov_base: std::ptr::null_mut(),
+                iov_len: 0,
+            };
+            size as usize
+        ];
+        // SAFETY: empty entries point to no memory.
+        match unsafe { submitter.register_buffers(&empty) } {
+            Ok(()) => Ok(true),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EFAULT)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Points the table's slots from `first` at `iovecs`; empty iovecs
+    /// clear slots (the kernel drops its pages once no request uses them).
+    ///
+    /// # Safety
+    ///
+    /// Each non-empty iovec's memory stays mapped, and is used only by
+    /// operations that own it, until its slot is cleared or the ring is
+    /// gone.
+    pub(crate) unsafe fn update_fixed(
+        &mut self,
+        first: u16,
+        iovecs: &[libc::iovec],
+    ) -> io::Result<()> {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            self.ring
+                .submitter()
+                .register_buffers_update(u32::from(first), iovecs, None)
+        }
+    }
 }
 
 impl Drop for Uring {

@@ -25,4 +25,8 @@ pub(crate) const OPCODES: &[(u8, &str)] = &[
     (opcode::UnlinkAt::CODE, "UNLINKAT"),
     (opcode::RenameAt::CODE, "RENAMEAT"),
     (opcode::MkDirAt::CODE, "MKDIRAT"),
+    // Registered-buffer reads and writes (FixedBufPool): as old as io_uring
+    // itself (5.1), so requiring them excludes no kernel the others allow.
+    (opcode::ReadFixed::CODE, "READ_FIXED"),
+    (opcode::WriteFixed::CODE, "WRITE_FIXED"),
 ];

@@ -145,5 +145,23 @@ pub(crate) fn entry(call: Call) -> squeue::Entry {
         Call::SendMsgZc { fd, msg, flags } => opcode::SendMsgZc::new(Fd(fd), msg)
             .flags(flags as u32)
             .build(),
+        Call::ReadFixed {
+            fd,
+            buf,
+            len,
+            offset,
+            index,
+        } => opcode::ReadFixed::new(Fd(fd), buf, len, index)
+            .offset(offset)
+            .build(),
+        Call::WriteFixed {
+            fd,
+            buf,
+            len,
+            offset,
+            index,
+        } => opcode::WriteFixed::new(Fd(fd), buf, len, index)
+            .offset(offset)
+            .build(),
     }
 }

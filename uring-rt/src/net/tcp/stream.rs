@@ -4,10 +4,13 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::driver::{ops, Op, CURRENT_POS};
 use crate::net::addr::{from_raw, to_raw};
 use crate::net::lookup::resolve;
 use crate::net::socket::{owned_from_std, Socket};
 use crate::net::{NetConfig, ToSocketAddrs};
+use crate::pool::FixedBuf;
+use crate::BufResult;
 
 /// A TCP connection.
 ///
@@ -177,6 +180,99 @@ impl TcpStream {
     /// Panics outside an aio runtime.
     pub async fn send_zc<B: crate::buf::IoBuf>(&mut self, buf: B) -> crate::BufResult<usize, B> {
         self.socket.send_zc(buf).await
+    }
+
+    /// Receives into a registered buffer, appending to its bytes as a
+    /// [`read`](crate::io::AsyncReadRent::read) into a `Vec` does; `Ok(0)`
+    /// at end of stream.
+    ///
+    /// With a pool registered on this runtime's ring
+    /// ([`FixedBufPool::is_registered`]) this is IORING_OP_READ_FIXED: the
+    /// kernel uses the pages it pinned at registration instead of pinning
+    /// the buffer for this read. Elsewhere (epoll, another runtime's pool)
+    /// it is a plain read(2) into the same memory.
+    ///
+    /// ```no_run
+    /// use aio::buf::FixedBufPool;
+    /// use aio::net::TcpStream;
+    ///
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let pool = FixedBufPool::new(64, 16 * 1024)?;
+    /// let mut stream = TcpStream::connect("127.0.0.1:8080").await?;
+    /// let buf = pool.get().expect("a free buffer");
+    /// let (res, buf) = stream.read_fixed(buf).await;
+    /// println!("got {} bytes: {:?}", res?, &buf[..]);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if the buffer is full (`len() == capacity()`), which
+    /// would read nothing and look like end of stream; read(2) errors
+    /// (`ECONNRESET`...). The buffer comes back either way.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the receive: no data is lost unless it
+    /// had already arrived in the buffer, which goes back to its pool only
+    /// once the kernel is done with it.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    ///
+    /// [`FixedBufPool::is_registered`]: crate::pool::FixedBufPool::is_registered
+    pub async fn read_fixed(&mut self, buf: FixedBuf) -> BufResult<usize, FixedBuf> {
+        if let Err(e) = buf.check_room() {
+            return (Err(e), buf);
+        }
+        let fd = self.socket.fd().clone();
+        Op::submit(ops::ReadFixed::new(fd, buf, CURRENT_POS)).await
+    }
+
+    /// Sends a registered buffer's bytes; may be partial (keep the rest
+    /// with `copy_within` and [`truncate`](FixedBuf::truncate)).
+    ///
+    /// IORING_OP_WRITE_FIXED with a pool registered on this runtime's ring,
+    /// a plain write(2) elsewhere (see [`read_fixed`](Self::read_fixed)).
+    /// Unlike [`write`](crate::io::AsyncWriteRent::write), which sends with
+    /// `MSG_NOSIGNAL`, this is a write(2) on the socket: to a peer that has
+    /// gone, the kernel also raises SIGPIPE, which Rust programs ignore by
+    /// default (a program that restores its default action is killed).
+    ///
+    /// ```no_run
+    /// use aio::buf::FixedBufPool;
+    /// use aio::net::TcpStream;
+    ///
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let pool = FixedBufPool::new(64, 16 * 1024)?;
+    /// let mut stream = TcpStream::connect("127.0.0.1:8080").await?;
+    /// let mut buf = pool.get().expect("a free buffer");
+    /// buf.extend_from_slice(b"ping");
+    /// let (res, _buf) = stream.write_fixed(buf).await;
+    /// assert_eq!(res?, 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// write(2) errors (`EPIPE`, `ECONNRESET`...); the buffer comes back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the send; some bytes may have been sent.
+    /// The buffer goes back to its pool once the kernel is done with it.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn write_fixed(&mut self, buf: FixedBuf) -> BufResult<usize, FixedBuf> {
+        let fd = self.socket.fd().clone();
+        Op::submit(ops::WriteFixed::new(fd, buf, CURRENT_POS)).await
     }
 
     /// Splits the stream into a read half and a write half that can be used
