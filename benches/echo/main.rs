@@ -1,5 +1,10 @@
 //! Echo comparison: aio (io_uring and epoll backends) against tokio
-//! (current_thread) and monoio (io_uring), driven by one load generator.
+//! (current_thread) and monoio (io_uring), driven by one load generator,
+//! with `raw-uring` as the floor: a hand-written single-threaded io_uring
+//! loop (single-shot ACCEPT, RECV into one buffer per connection, SEND of
+//! what arrived) with no runtime and no allocation per message, the
+//! physical-limit proxy. The gap between aio-uring and raw-uring in CPU
+//! time per request is what the runtime itself costs (see `raw_uring`).
 //!
 //! ```text
 //! cargo bench --bench echo                     # full matrix, ~12 minutes
@@ -48,6 +53,7 @@
 
 mod histogram;
 mod loadgen;
+mod raw_uring;
 mod report;
 mod servers;
 mod svg;
@@ -65,7 +71,7 @@ use servers::{Contender, Server};
 
 const USAGE: &str = "\
 usage: echo [--smoke] [--sizes 64,1024,4096] [--conns 16,64,256] [--secs 3]
-            [--warmup 0.5] [--rounds 5] [--retries 2] [--servers aio-uring,aio-epoll,tokio,monoio]
+            [--warmup 0.5] [--rounds 5] [--retries 2] [--servers aio-uring,aio-epoll,tokio,monoio,raw-uring]
             [--server-cpu 0] [--client-cpu 1] [--nice -20] [--out DIR]
             [--baseline PATH]...   (PATH: the echo bench binary of another commit;
                                     adds aio-uring@baseline, aio-epoll@baseline)

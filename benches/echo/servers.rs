@@ -26,15 +26,19 @@ pub enum Server {
     Tokio,
     /// monoio with its io_uring driver.
     Monoio,
+    /// No runtime: a hand-written io_uring loop (see `raw_uring`), the
+    /// floor the runtimes are measured against.
+    RawUring,
 }
 
 impl Server {
     /// Every server, in the order they run and are reported.
-    pub const ALL: [Server; 4] = [
+    pub const ALL: [Server; 5] = [
         Server::AioUring,
         Server::AioEpoll,
         Server::Tokio,
         Server::Monoio,
+        Server::RawUring,
     ];
 
     /// The name used on the command line and in reports.
@@ -44,6 +48,7 @@ impl Server {
             Server::AioEpoll => "aio-epoll",
             Server::Tokio => "tokio",
             Server::Monoio => "monoio",
+            Server::RawUring => "raw-uring",
         }
     }
 
@@ -65,6 +70,7 @@ impl Server {
             Server::AioEpoll => aio_echo::serve(aio::Driver::Epoll, addr, buf_size, announce),
             Server::Tokio => tokio_echo::serve(addr, buf_size, announce),
             Server::Monoio => monoio_echo::serve(addr, buf_size, announce),
+            Server::RawUring => crate::raw_uring::serve(addr, buf_size, announce),
         }
     }
 }

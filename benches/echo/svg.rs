@@ -26,6 +26,7 @@ fn color(server: Server) -> &'static str {
         Server::AioEpoll => "#ff9896",
         Server::Tokio => "#1f77b4",
         Server::Monoio => "#2ca02c",
+        Server::RawUring => "#7f7f7f",
     }
 }
 
