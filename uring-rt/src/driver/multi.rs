@@ -86,11 +86,6 @@ impl<T: MultiCode> MultiOp<T> {
     pub(crate) fn is_done(&self) -> bool {
         self.last_seen || self.data.is_none()
     }
-
-    /// The op's data.
-    pub(crate) fn data_mut(&mut self) -> Option<&mut T> {
-        self.data.as_mut()
-    }
 }
 
 impl<T: MultiCode> Drop for MultiOp<T> {

@@ -2,10 +2,8 @@
 //! synchronous setup calls (socket, setsockopt, bind, listen) and the
 //! asynchronous ops (connect, accept, recv, send) they share.
 
-use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::pin::Pin;
 use std::task::Poll;
 
 use super::addr::RawAddr;
@@ -13,7 +11,7 @@ use super::NetConfig;
 use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::fd::SharedFd;
 use crate::driver::ops;
-use crate::driver::{Op, CURRENT_POS};
+use crate::driver::{MultiOp, Op, CURRENT_POS};
 use crate::pool::{BufPool, PooledBuf, RecvMulti};
 use crate::sys::socket as sys;
 use crate::{BufResult, Driver};
@@ -180,36 +178,63 @@ impl Socket {
         Op::submit(ops::Connect::new(self.fd.clone(), addr)).await
     }
 
-    /// Accepts a connection: first one that an earlier, cancelled accept
-    /// left in `stash`, else a new one from the kernel.
+    /// Accepts a connection: the next from the listener's multishot accept
+    /// (armed on first use and kept in `stash`; re-armed when the kernel
+    /// ends it, e.g. after an error such as `EMFILE`).
+    ///
+    /// A multishot accept reports no peer address, so it is asked with
+    /// getpeername(2); a connection already gone by then (reset by its
+    /// peer) is closed and skipped, as the kernel's own accept would have.
     pub(crate) async fn accept(&self, stash: &ops::Stash) -> io::Result<(Socket, RawAddr)> {
-        let mut op = None;
-        let (fd, addr) = std::future::poll_fn(|cx| {
-            if let Some(accepted) = stash.borrow_mut().conns.pop_front() {
-                // An in-flight accept of ours is dropped (cancelled) on
-                // return; if it races, its connection is stashed in turn.
-                return Poll::Ready(Ok(accepted));
+        loop {
+            let fd = std::future::poll_fn(|cx| self.poll_accept_multi(stash, cx)).await?;
+            let socket = Socket::from_accepted(fd);
+            match socket.peer_raw() {
+                Ok(addr) => return Ok((socket, addr)),
+                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => continue,
+                Err(e) => return Err(e),
             }
-            let op = op.get_or_insert_with(|| {
-                Op::submit(ops::Accept::new(self.fd.clone(), stash.clone()))
-            });
-            match Pin::new(op).poll(cx) {
-                Poll::Ready(res) => Poll::Ready(res),
+        }
+    }
+
+    fn poll_accept_multi(
+        &self,
+        stash: &ops::Stash,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<io::Result<OwnedFd>> {
+        let mut inner = stash.borrow_mut();
+        loop {
+            let op = inner
+                .multi
+                .get_or_insert_with(|| MultiOp::submit(ops::AcceptMulti::new(self.fd.clone())));
+            match op.poll_next(cx) {
+                Poll::Ready(Some((res, _flags))) => {
+                    if op.is_done() {
+                        inner.multi = None;
+                    }
+                    // Another task may be waiting on this listener too:
+                    // the op keeps only one waker, so hand it the turn.
+                    let other = inner.waker.take().filter(|w| !w.will_wake(cx.waker()));
+                    drop(inner);
+                    if let Some(w) = other {
+                        w.wake();
+                    }
+                    return Poll::Ready(ops::AcceptMulti::accepted(res));
+                }
+                // The kernel ended it: arm a new one.
+                Poll::Ready(None) => inner.multi = None,
                 Poll::Pending => {
-                    let mut stash = stash.borrow_mut();
-                    if !stash
+                    if !inner
                         .waker
                         .as_ref()
                         .is_some_and(|w| w.will_wake(cx.waker()))
                     {
-                        stash.waker = Some(cx.waker().clone());
+                        inner.waker = Some(cx.waker().clone());
                     }
-                    Poll::Pending
+                    return Poll::Pending;
                 }
             }
-        })
-        .await?;
-        Ok((Socket::from_accepted(fd), addr))
+        }
     }
 
     pub(crate) async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {

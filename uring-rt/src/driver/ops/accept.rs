@@ -1,76 +1,66 @@
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::rc::Rc;
 use std::task::Waker;
 
 use crate::driver::fd::SharedFd;
-use crate::driver::{Call, OpCode};
-use crate::sys::addr::RawAddr;
+use crate::driver::{Call, MultiCode, MultiOp};
 
-/// Connections accepted by the kernel for an accept whose future was
-/// dropped, kept for the listener's next `accept()`.
+/// A listener's accepting state, shared by its `accept()` calls.
 pub(crate) type Stash = Rc<RefCell<StashInner>>;
 
 #[derive(Default)]
 pub(crate) struct StashInner {
-    pub(crate) conns: VecDeque<(OwnedFd, RawAddr)>,
-    /// The task waiting in the listener's `accept()`, woken when a
-    /// connection is stashed (its own accept may wait for another one).
+    /// The task waiting in the listener's `accept()` (the multishot op
+    /// keeps one waker; another waiting task is handed the turn when one
+    /// returns).
     pub(crate) waker: Option<Waker>,
+    /// The listener's multishot accept, armed by the first `accept()` and
+    /// kept across calls: connections arriving between two calls queue in
+    /// its slot, so a dropped `accept()` future loses none. Dropped (and
+    /// cancelled, closing what it still holds) with the listener.
+    pub(crate) multi: Option<MultiOp<AcceptMulti>>,
 }
 
-/// accept4(2). The accepted descriptor is owned by the output. If the
-/// accept's future was dropped but the kernel had already accepted (the
-/// cancellation lost the race), the connection goes to the listener's
-/// stash rather than being closed, so no connection is lost.
-pub(crate) struct Accept {
+/// A multishot accept4(2): one completion per connection, each a new
+/// descriptor (no peer address: the caller asks getpeername). What is left
+/// when its listener goes is closed.
+pub(crate) struct AcceptMulti {
     fd: SharedFd,
-    addr: Box<RawAddr>,
-    stash: Stash,
 }
 
-impl Accept {
-    pub(crate) fn new(fd: SharedFd, stash: Stash) -> Accept {
-        let mut addr = Box::<RawAddr>::default();
-        addr.len = std::mem::size_of::<libc::sockaddr_storage>() as _;
-        Accept { fd, addr, stash }
+impl AcceptMulti {
+    pub(crate) fn new(fd: SharedFd) -> AcceptMulti {
+        AcceptMulti { fd }
     }
 }
 
-impl OpCode for Accept {
-    /// The new socket and the peer's raw address.
-    type Output = io::Result<(OwnedFd, RawAddr)>;
-
+impl MultiCode for AcceptMulti {
     const CANCEL_NOW: bool = true;
 
     fn call(&mut self) -> Call {
-        Call::Accept {
+        Call::AcceptMulti {
             fd: self.fd.raw(),
-            addr: (&mut self.addr.storage as *mut libc::sockaddr_storage).cast(),
-            addrlen: &mut self.addr.len,
             flags: libc::SOCK_CLOEXEC,
         }
     }
 
-    fn complete(self, res: io::Result<u32>, _flags: u32) -> Self::Output {
-        // SAFETY: a successful accept returns a new descriptor we now own.
-        let fd = unsafe { OwnedFd::from_raw_fd(res? as i32) };
-        Ok((fd, *self.addr))
+    fn orphaned_cqe(&mut self, res: i32, _flags: u32) {
+        // Nobody will take it: closed.
+        drop(AcceptMulti::accepted(res));
     }
+}
 
-    fn orphaned(self, res: io::Result<u32>, flags: u32) {
-        let stash = self.stash.clone();
-        if let Ok(accepted) = self.complete(res, flags) {
-            let waker = {
-                let mut stash = stash.borrow_mut();
-                stash.conns.push_back(accepted);
-                stash.waker.take()
-            };
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+impl AcceptMulti {
+    /// The connection one of its completions carries (`res`: the new
+    /// descriptor, or `-errno`), owned. Call once per completion.
+    pub(crate) fn accepted(res: i32) -> io::Result<OwnedFd> {
+        if res < 0 {
+            return Err(io::Error::from_raw_os_error(-res));
         }
+        // SAFETY: a successful accept's result is a new descriptor that
+        // nothing else owns; each completion is turned into one owner.
+        Ok(unsafe { OwnedFd::from_raw_fd(res) })
     }
 }

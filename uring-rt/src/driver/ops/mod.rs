@@ -17,7 +17,7 @@ mod shutdown;
 mod timeout;
 mod write;
 
-pub(crate) use accept::{Accept, Stash};
+pub(crate) use accept::{AcceptMulti, Stash};
 pub(crate) use close::Close;
 pub(crate) use connect::Connect;
 pub(crate) use fixed::{ReadFixed, WriteFixed};
