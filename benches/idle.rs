@@ -14,11 +14,11 @@
 //! - `plain`: the task loops `read(Vec::with_capacity(16384))`, then
 //!   `write_all` of that buffer, as examples/echo.rs does; a parked
 //!   connection holds its task, its read op and that buffer.
-//! - `pooled`: the task receives with `recv_multi` from one
-//!   `aio::buf::BufPool` (4 KiB buffers) shared by all connections and
-//!   writes each `PooledBuf` back; a parked connection holds its task and
-//!   its multishot receive, but no buffer. (Not built until `BufPool`
-//!   lands: see `TODO(pooled)`.)
+//! - `pooled`: the task splits its stream and receives with `recv_multi`
+//!   from one `aio::buf::BufPool` (1024 buffers of 4 KiB, made before the
+//!   server says it is ready, so the pool is in "before") shared by all
+//!   connections, and writes each `PooledBuf` back; a parked connection
+//!   holds its task and its multishot receive, but no buffer.
 //!
 //! Method
 //! - The server runs in a child process (this binary re-executed with
@@ -109,9 +109,6 @@ fn main() -> ExitCode {
 struct Options {
     conns: usize,
     servers: Vec<Server>,
-    /// Whether the server was named; one that is not built is then an
-    /// error rather than a skipped line.
-    explicit: bool,
 }
 
 impl Options {
@@ -119,7 +116,6 @@ impl Options {
         let mut opts = Options {
             conns: DEFAULT_CONNS,
             servers: Server::ALL.to_vec(),
-            explicit: false,
         };
         // `cargo test --benches` runs this binary with no arguments at all,
         // where `cargo bench` always passes `--bench`: run the smoke check.
@@ -138,15 +134,11 @@ impl Options {
                 "--smoke" => smoke = true,
                 "--conns" => conns = Some(parse_num(arg, &value()?)?),
                 "--server" => match value()?.as_str() {
-                    "all" => {
-                        opts.servers = Server::ALL.to_vec();
-                        opts.explicit = false;
-                    }
+                    "all" => opts.servers = Server::ALL.to_vec(),
                     name => {
                         let server = Server::from_name(name)
                             .ok_or_else(|| invalid(format!("unknown server {name:?}\n{USAGE}")))?;
                         opts.servers = vec![server];
-                        opts.explicit = true;
                     }
                 },
                 "-h" | "--help" => return Err(invalid(USAGE.to_string())),
@@ -184,25 +176,11 @@ struct Row {
 
 fn run_benchmark(opts: &Options) -> io::Result<ExitCode> {
     let mut notes = Vec::new();
-    let mut servers = Vec::new();
-    for &server in &opts.servers {
-        if server.serve_fn().is_some() {
-            servers.push(server);
-        } else if opts.explicit {
-            return Err(io::Error::other(format!(
-                "{} server not built yet",
-                server.name()
-            )));
-        } else {
-            eprintln!("idle: {} server not built yet, skipped", server.name());
-            notes.push(format!("{} server not built yet", server.name()));
-        }
-    }
     raise_nofile(opts.conns)?;
     let machine = sys::MachineInfo::collect();
     let mut rows = Vec::new();
     let mut failed = false;
-    for server in servers {
+    for &server in &opts.servers {
         match measure(server, opts.conns) {
             Ok(row) => rows.push(row),
             Err(e) => {
@@ -520,10 +498,7 @@ fn run_child(args: &[String]) -> io::Result<ExitCode> {
     let conns = parse_num("--conns", get("--conns")?)?;
     sys::die_with_parent()?;
     raise_nofile(conns)?;
-    let serve = server
-        .serve_fn()
-        .ok_or_else(|| io::Error::other(format!("{name} server not built yet")))?;
-    serve()?;
+    server.serve_fn()()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -37,11 +37,11 @@ impl Server {
         Server::ALL.into_iter().find(|s| s.name() == name)
     }
 
-    /// The server's body, or `None` where it is not built into this binary.
-    pub fn serve_fn(self) -> Option<ServeFn> {
+    /// The server's body.
+    pub fn serve_fn(self) -> ServeFn {
         match self {
-            Server::Plain => Some(plain::serve),
-            Server::Pooled => POOLED,
+            Server::Plain => plain::serve,
+            Server::Pooled => pooled::serve,
         }
     }
 }
@@ -101,16 +101,6 @@ mod plain {
     }
 }
 
-// TODO(pooled): enable once aio::buf::BufPool lands: delete the
-// `#[cfg(any())]` on `mod pooled` and on the first `POOLED`, and the second
-// `POOLED` (the `None` one).
-#[cfg(any())]
-const POOLED: Option<ServeFn> = Some(pooled::serve);
-#[cfg(not(any()))]
-const POOLED: Option<ServeFn> = None;
-
-// TODO(pooled): enable once aio::buf::BufPool lands (see `POOLED`).
-#[cfg(any())]
 mod pooled {
     use std::future::poll_fn;
     use std::io;
@@ -120,11 +110,13 @@ mod pooled {
     use aio::io::AsyncWriteRentExt;
     use futures_core::Stream;
 
-    /// Buffers in the shared pool: enough for every connection of a batch
-    /// to hold its message at once.
-    const POOL_BUFS: u16 = crate::BATCH as u16;
+    /// Buffers in the shared pool: well above a batch (every connection of
+    /// one may hold its message at once), a power of two as `BufPool`
+    /// requires, and the size a real server would start from.
+    const POOL_BUFS: u16 = 1024;
     /// Size of each pooled buffer.
     const BUF_SIZE: usize = 4096;
+    const _: () = assert!(POOL_BUFS as usize >= crate::BATCH);
 
     pub(super) fn serve() -> io::Result<()> {
         super::uring_runtime()?.block_on(async {
@@ -137,6 +129,8 @@ mod pooled {
                 let (stream, _) = listener.accept().await?;
                 let pool = pool.clone();
                 aio::spawn(async move {
+                    // `recv_multi` borrows the read side for as long as the
+                    // stream lives, so the writes go through the other half.
                     let (mut reader, mut writer) = stream.into_split();
                     let mut received = pin!(reader.recv_multi(&pool));
                     while let Some(Ok(buf)) = poll_fn(|cx| received.as_mut().poll_next(cx)).await {
