@@ -1,13 +1,28 @@
-//! Echo comparison: aio (io_uring and epoll backends) against tokio
-//! (current_thread) and monoio (io_uring), driven by one load generator,
-//! with `raw-uring` as the floor: a hand-written single-threaded io_uring
-//! loop (single-shot ACCEPT, RECV into one buffer per connection, SEND of
-//! what arrived) with no runtime and no allocation per message, the
-//! physical-limit proxy. The gap between aio-uring and raw-uring in CPU
-//! time per request is what the runtime itself costs (see `raw_uring`).
+//! Echo comparison: aio (io_uring and epoll backends, and io_uring with
+//! pooled multishot receives) against tokio (current_thread) and monoio
+//! (io_uring), driven by one load generator, with `raw-uring` as the floor:
+//! a hand-written single-threaded io_uring loop (single-shot ACCEPT, RECV
+//! into one buffer per connection, SEND of what arrived) with no runtime
+//! and no allocation per message, the physical-limit proxy. The gap between
+//! aio-uring and raw-uring in CPU time per request is what the runtime
+//! itself costs (see `raw_uring`).
+//!
+//! Servers (`--servers`, default all, in this order):
+//! - `aio-uring`, `aio-epoll`: aio on each backend; each connection is a
+//!   task that reads into its own buffer and writes it back.
+//! - `aio-pooled`: aio on io_uring with provided buffers: each connection
+//!   task splits its stream and loops over `recv_multi` (one multishot
+//!   receive, re-armed only when the kernel ends it) from one
+//!   `aio::buf::BufPool` per server, 4096 buffers of the request size (what
+//!   aio-uring reads into; one request is all a connection ever has in
+//!   flight), writing each `PooledBuf` back with `write_all`. Against
+//!   aio-uring it shows what multishot receives from a shared pool cost or
+//!   save per request.
+//! - `tokio`, `monoio`: the peers, written as their users write them.
+//! - `raw-uring`: the floor above.
 //!
 //! ```text
-//! cargo bench --bench echo                     # full matrix, ~12 minutes
+//! cargo bench --bench echo                     # full matrix, ~15 minutes
 //! cargo bench --bench echo -- --sizes 1024 --conns 64 --secs 3 --rounds 5 --servers aio-uring,monoio
 //! cargo bench --bench echo -- --smoke          # CI: every server ~1 s, verify, no timing asserted
 //! cargo bench --bench echo -- --baseline /tmp/echo-old   # also aio-uring@baseline, aio-epoll@baseline
@@ -71,7 +86,7 @@ use servers::{Contender, Server};
 
 const USAGE: &str = "\
 usage: echo [--smoke] [--sizes 64,1024,4096] [--conns 16,64,256] [--secs 3]
-            [--warmup 0.5] [--rounds 5] [--retries 2] [--servers aio-uring,aio-epoll,tokio,monoio,raw-uring]
+            [--warmup 0.5] [--rounds 5] [--retries 2] [--servers aio-uring,aio-epoll,aio-pooled,tokio,monoio,raw-uring]
             [--server-cpu 0] [--client-cpu 1] [--nice -20] [--out DIR]
             [--baseline PATH]...   (PATH: the echo bench binary of another commit;
                                     adds aio-uring@baseline, aio-epoll@baseline)

@@ -3,6 +3,9 @@
 //! connection (TCP_NODELAY on), and the task loops "read into a buffer, write
 //! all of it back" until the peer closes. No tuning beyond each runtime's
 //! defaults; the read buffer holds one request (`buf_size` bytes).
+//! `aio-pooled` is the one variation: aio's provided-buffer receive path,
+//! where the kernel picks a buffer of that size from a shared pool as each
+//! request arrives.
 //!
 //! Each runs in its own child process, already pinned to the server CPU by
 //! the caller, and reports its bound address through `announce` before it
@@ -20,6 +23,10 @@ pub enum Server {
     AioUring,
     /// aio on its epoll backend.
     AioEpoll,
+    /// aio on its io_uring backend, receiving with `recv_multi` (one
+    /// multishot receive per connection) into buffers of one `BufPool`
+    /// shared by every connection, and writing each `PooledBuf` back.
+    AioPooled,
     /// tokio's current_thread runtime (one core, like every server here;
     /// with more cores a tokio user would run one such runtime per core
     /// behind SO_REUSEPORT).
@@ -33,9 +40,10 @@ pub enum Server {
 
 impl Server {
     /// Every server, in the order they run and are reported.
-    pub const ALL: [Server; 5] = [
+    pub const ALL: [Server; 6] = [
         Server::AioUring,
         Server::AioEpoll,
+        Server::AioPooled,
         Server::Tokio,
         Server::Monoio,
         Server::RawUring,
@@ -46,6 +54,7 @@ impl Server {
         match self {
             Server::AioUring => "aio-uring",
             Server::AioEpoll => "aio-epoll",
+            Server::AioPooled => "aio-pooled",
             Server::Tokio => "tokio",
             Server::Monoio => "monoio",
             Server::RawUring => "raw-uring",
@@ -68,6 +77,7 @@ impl Server {
         match self {
             Server::AioUring => aio_echo::serve(aio::Driver::IoUring, addr, buf_size, announce),
             Server::AioEpoll => aio_echo::serve(aio::Driver::Epoll, addr, buf_size, announce),
+            Server::AioPooled => aio_pooled_echo::serve(addr, buf_size, announce),
             Server::Tokio => tokio_echo::serve(addr, buf_size, announce),
             Server::Monoio => monoio_echo::serve(addr, buf_size, announce),
             Server::RawUring => crate::raw_uring::serve(addr, buf_size, announce),
@@ -165,6 +175,66 @@ mod aio_echo {
                         }
                         b.clear();
                         buf = b;
+                    }
+                });
+            }
+        })
+    }
+}
+
+mod aio_pooled_echo {
+    use std::future::poll_fn;
+    use std::io;
+    use std::net::SocketAddr;
+    use std::pin::pin;
+
+    use aio::buf::BufPool;
+    use aio::io::AsyncWriteRentExt;
+    use futures_core::Stream;
+
+    /// Buffers in the server's one pool. Each connection has at most one
+    /// request (`buf_size` bytes) in flight, so the largest run (256
+    /// connections) needs 256 at once; 4096 is the size a server would be
+    /// given without knowing its load, and leaves the pool never short.
+    const POOL_BUFS: u16 = 4096;
+
+    pub(super) fn serve(
+        addr: SocketAddr,
+        buf_size: usize,
+        announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let rt = aio::RuntimeBuilder::new()
+            .driver(aio::Driver::IoUring)
+            .build()?;
+        if rt.driver() != aio::Driver::IoUring {
+            let msg = format!("asked for the io_uring driver, got {:?}", rt.driver());
+            return Err(io::Error::other(msg));
+        }
+        rt.block_on(async move {
+            // Buffers of one request each, as aio-uring reads into: a
+            // connection never has more than that arriving at once, so a
+            // larger buffer would hold nothing more, and the same size
+            // keeps the comparison with aio-uring to the receive path alone.
+            let pool = BufPool::new(POOL_BUFS, buf_size)?;
+            let listener = aio::net::TcpListener::bind(addr)?;
+            announce(listener.local_addr()?)?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                let pool = pool.clone();
+                aio::spawn(async move {
+                    // `recv_multi` borrows the read side for as long as the
+                    // stream lives, so the writes go through the other half.
+                    let (mut reader, mut writer) = stream.into_split();
+                    let mut received = pin!(reader.recv_multi(&pool));
+                    // Ends at end of stream (None) or after an error.
+                    while let Some(Ok(buf)) = poll_fn(|cx| received.as_mut().poll_next(cx)).await {
+                        // The PooledBuf is the write buffer, no copy; it
+                        // goes back to the pool as soon as write_all hands
+                        // it back and it is dropped here.
+                        if writer.write_all(buf).await.0.is_err() {
+                            return;
+                        }
                     }
                 });
             }

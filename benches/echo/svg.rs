@@ -24,6 +24,7 @@ fn color(server: Server) -> &'static str {
     match server {
         Server::AioUring => "#d62728",
         Server::AioEpoll => "#ff9896",
+        Server::AioPooled => "#9467bd",
         Server::Tokio => "#1f77b4",
         Server::Monoio => "#2ca02c",
         Server::RawUring => "#7f7f7f",
