@@ -462,3 +462,22 @@ async fn recv_multi_over_an_incremental_pool_keeps_every_slice_intact() {
     assert_eq!(first_difference(&got, &data), None);
     assert_eq!(pool.available(), 2);
 }
+
+#[test]
+fn a_pool_of_another_runtime_is_refused_with_an_error() {
+    for driver in support::drivers() {
+        let rt = support::runtime(driver);
+        let pool = rt.block_on(async { BufPool::new(4, 512).unwrap() });
+        drop(rt);
+        let rt = support::runtime(driver);
+        rt.block_on(async {
+            let (mut client, mut server) = tcp_pair().await;
+            client.write_all(vec![1u8; 10]).await.0.unwrap();
+            let err = server.recv_pooled(&pool).await.unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+            let mut stream = server.recv_multi(&pool);
+            assert!(next(&mut stream).await.unwrap().is_err());
+            assert!(next(&mut stream).await.is_none());
+        });
+    }
+}

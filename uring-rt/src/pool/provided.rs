@@ -222,6 +222,19 @@ impl Shared {
         self.group
     }
 
+    /// An error unless the pool belongs to the runtime running on this
+    /// thread (another runtime's ring does not know its buffer group).
+    pub(crate) fn check_current(&self) -> io::Result<()> {
+        match context::try_with(|d| Rc::ptr_eq(d, &self.driver)) {
+            Some(true) => Ok(()),
+            Some(false) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "this BufPool belongs to another runtime: create a pool on each runtime",
+            )),
+            None => Err(io::Error::other("no aio runtime on this thread")),
+        }
+    }
+
     /// Puts buffer `bid` (back) in the ring and wakes receives waiting for
     /// one.
     fn provide(&self, bid: u16) {

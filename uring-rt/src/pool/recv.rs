@@ -63,6 +63,7 @@ impl OpCode for RecvPooled {
 /// One receive into a buffer of `pool`: `None` at end of stream. Waits
 /// for a buffer to come back when the pool has none.
 pub(crate) async fn recv_pooled(fd: &SharedFd, pool: &BufPool) -> io::Result<Option<PooledBuf>> {
+    pool.shared.check_current()?;
     loop {
         poll_fn(|cx| pool.shared.poll_available(cx)).await;
         let op = RecvPooled {
@@ -148,6 +149,12 @@ impl Stream for RecvMulti<'_> {
                 ready!(this.pool.shared.poll_available(cx));
                 this.starved = false;
             }
+            if this.op.is_none() {
+                if let Err(e) = this.pool.shared.check_current() {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
             let op = this.op.get_or_insert_with(|| {
                 MultiOp::submit(RecvMultiCode {
                     fd: this.fd.clone(),
@@ -226,6 +233,7 @@ pub(crate) async fn recv_from_pooled(
     fd: &SharedFd,
     pool: &BufPool,
 ) -> io::Result<(PooledBuf, RawAddr)> {
+    pool.shared.check_current()?;
     loop {
         poll_fn(|cx| pool.shared.poll_available(cx)).await;
         // No iovec: the buffer the group picks is the one.
