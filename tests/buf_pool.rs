@@ -481,3 +481,35 @@ fn a_pool_of_another_runtime_is_refused_with_an_error() {
         });
     }
 }
+
+#[aio::test]
+async fn data_waiting_before_recv_multi_arrives_in_order_across_many_buffers() {
+    // Much more data than one buffer is already queued when the receive is
+    // armed: on io_uring 6.10+ one completion takes a bundle of buffers,
+    // which must come out in the ring's order.
+    let pool = BufPool::new(512, 1024).unwrap();
+    let (client, mut server) = tcp_pair().await;
+    let data = pattern(10, 4 << 20);
+    let writer = aio::spawn(send_all(client, data.clone(), 256 * 1024));
+    aio::time::sleep(Duration::from_millis(5)).await;
+    let mut got = Vec::with_capacity(data.len());
+    let mut held = Vec::new();
+    within(LIMIT, "bundled recv_multi", async {
+        let mut stream = server.recv_multi(&pool);
+        while let Some(buf) = next(&mut stream).await {
+            let buf = buf.unwrap();
+            got.extend_from_slice(&buf);
+            // Release out of order: every other buffer a while later.
+            held.push(buf);
+            if held.len() > 64 {
+                held.retain(|b| b.len() % 2 == 0);
+                held.clear();
+            }
+        }
+    })
+    .await;
+    drop(held);
+    drop(writer.await.unwrap());
+    assert_eq!(first_difference(&got, &data), None);
+    assert_eq!(pool.available(), 512);
+}

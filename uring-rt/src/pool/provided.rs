@@ -26,6 +26,7 @@
 
 use std::alloc::{self, Layout};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::ops::Deref;
@@ -35,6 +36,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::buf::IoBuf;
 use crate::driver::{context, cqe_flags, IoDriver};
+use crate::Driver;
 
 /// Buffers smaller than this are consumed whole even where the kernel can
 /// consume them incrementally: a small buffer rarely holds more than one
@@ -95,6 +97,12 @@ pub(crate) struct Shared {
     bufs: RefCell<Vec<BufState>>,
     /// Buffers the kernel may pick from now.
     provided: Cell<usize>,
+    /// Whether the backend takes buffers in the order they were provided
+    /// (an io_uring ring; the epoll free list does not), so that
+    /// `ring_order` says which buffers a bundle filled.
+    ordered: bool,
+    /// The provided buffers' ids in ring order (when `ordered`).
+    ring_order: RefCell<VecDeque<u16>>,
     /// Receives waiting for a buffer to be provided again.
     waiters: RefCell<Vec<Waker>>,
 }
@@ -165,6 +173,7 @@ impl BufPool {
             }
         };
         let shared = Rc::new(Shared {
+            ordered: driver.kind() == Driver::IoUring,
             driver,
             group,
             size,
@@ -174,6 +183,7 @@ impl BufPool {
             layout,
             bufs: RefCell::new(vec![BufState::default(); usize::from(count)]),
             provided: Cell::new(0),
+            ring_order: RefCell::new(VecDeque::with_capacity(usize::from(count))),
             waiters: RefCell::new(Vec::new()),
         });
         for bid in 0..count {
@@ -248,6 +258,9 @@ impl Shared {
                 filled: 0,
             };
         }
+        if self.ordered {
+            self.ring_order.borrow_mut().push_back(bid);
+        }
         self.driver
             .provide_buf(self.group, self.addr(bid, 0), self.size as u32, bid);
         self.provided.set(self.provided.get() + 1);
@@ -267,16 +280,55 @@ impl Shared {
         }
     }
 
-    /// Takes what a completion `(res, flags)` carries: the buffer it filled
-    /// with `res` bytes (none for an error), if it has `CQE_F_BUFFER`.
+    /// Takes what a completion `(res, flags)` carries, if it has
+    /// `CQE_F_BUFFER`: the buffer it filled with `len` bytes (none for an
+    /// error). For a completion that took a bundle, only the first buffer:
+    /// use [`claim_each`](Self::claim_each) where bundles may come.
     pub(crate) fn claim(self: &Rc<Self>, len: u32, flags: u32) -> Option<PooledBuf> {
+        let mut first = None;
+        self.claim_each(len, flags, |buf| {
+            first.get_or_insert(buf);
+        });
+        first
+    }
+
+    /// Takes what a completion carries, handing each buffer it filled to
+    /// `f` in order: one, or for a bundle (a receive of more than one
+    /// buffer's worth), the consecutive buffers of the ring from the one
+    /// the completion names, all full but the last.
+    pub(crate) fn claim_each(self: &Rc<Self>, len: u32, flags: u32, mut f: impl FnMut(PooledBuf)) {
         if flags & cqe_flags::BUFFER == 0 {
-            return None;
+            return;
         }
-        let bid = (flags >> cqe_flags::BUFFER_SHIFT) as u16;
+        let mut bid = (flags >> cqe_flags::BUFFER_SHIFT) as u16;
         if bid >= self.count {
-            return None; // not ours: never handed to this group
+            return; // not ours: never handed to this group
         }
+        let size = self.size as u32;
+        let mut left = len;
+        loop {
+            let piece = if self.incremental {
+                left
+            } else {
+                left.min(size)
+            };
+            f(self.take(bid, piece, flags));
+            left -= piece;
+            if left == 0 {
+                return;
+            }
+            // A bundle: the kernel went on into the next buffers of its
+            // ring, in the order they were provided.
+            match self.ring_order.borrow().front() {
+                Some(&next) => bid = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Moves buffer `bid` out of the ring (unless the kernel keeps filling
+    /// it incrementally) as a `PooledBuf` of its next `len` bytes.
+    fn take(self: &Rc<Self>, bid: u16, len: u32, flags: u32) -> PooledBuf {
         let kernel_keeps = self.incremental && flags & cqe_flags::BUF_MORE != 0;
         let offset = {
             let mut bufs = self.bufs.borrow_mut();
@@ -288,16 +340,24 @@ impl Shared {
                 state.provided = false;
                 state.filled = 0;
                 self.provided.set(self.provided.get() - 1);
+                if self.ordered {
+                    let mut order = self.ring_order.borrow_mut();
+                    if order.front() == Some(&bid) {
+                        order.pop_front();
+                    } else if let Some(i) = order.iter().position(|&b| b == bid) {
+                        order.remove(i);
+                    }
+                }
             }
             state.refs += 1;
             offset
         };
-        Some(PooledBuf {
+        PooledBuf {
             shared: self.clone(),
             bid,
             ptr: self.addr(bid, offset),
             len: len as usize,
-        })
+        }
     }
 
     /// A `PooledBuf` of no bytes and no buffer (an empty datagram that took

@@ -3,6 +3,7 @@
 //! (`recv_from_pooled`). The ops are defined here, once, and run by both
 //! backends.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -94,7 +95,7 @@ impl MultiCode for RecvMultiCode {
 
     fn orphaned_cqe(&mut self, res: i32, flags: u32) {
         // Back to the pool.
-        drop(self.pool.claim(res.max(0) as u32, flags));
+        self.pool.claim_each(res.max(0) as u32, flags, drop);
     }
 }
 
@@ -116,6 +117,9 @@ pub struct RecvMulti<'a> {
     fd: SharedFd,
     pool: BufPool,
     op: Option<MultiOp<RecvMultiCode>>,
+    /// Buffers of a bundle (one completion, several buffers) not yet
+    /// yielded.
+    ready: VecDeque<PooledBuf>,
     /// The kernel ended the receive for want of buffers: wait for one.
     starved: bool,
     done: bool,
@@ -129,6 +133,7 @@ impl RecvMulti<'_> {
             fd: fd.clone(),
             pool: pool.clone(),
             op: None,
+            ready: VecDeque::new(),
             starved: false,
             done: false,
             _socket: PhantomData,
@@ -142,6 +147,9 @@ impl Stream for RecvMulti<'_> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
+            if let Some(buf) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(buf)));
+            }
             if this.done {
                 return Poll::Ready(None);
             }
@@ -167,25 +175,32 @@ impl Stream for RecvMulti<'_> {
                 this.op = None;
                 continue;
             };
-            let res = if res < 0 {
-                Err(io::Error::from_raw_os_error(-res))
-            } else {
-                Ok(res as u32)
-            };
-            match claimed(&this.pool.shared, res, flags) {
-                Ok(Some(buf)) => return Poll::Ready(Some(Ok(buf))),
-                Ok(None) => {
+            if res > 0 {
+                let ready = &mut this.ready;
+                this.pool
+                    .shared
+                    .claim_each(res as u32, flags, |buf| ready.push_back(buf));
+                if this.ready.is_empty() {
                     this.done = true;
                     this.op = None;
-                    return Poll::Ready(None);
-                }
-                Err(e) if is_enobufs(&e) => this.starved = true,
-                Err(e) => {
-                    this.done = true;
-                    this.op = None;
+                    let e = io::Error::other("a receive completed without its buffer");
                     return Poll::Ready(Some(Err(e)));
                 }
+                continue;
             }
+            // End of stream (a buffer it came with goes straight back).
+            this.pool.shared.claim_each(0, flags, drop);
+            let e = io::Error::from_raw_os_error(-res);
+            if res < 0 && is_enobufs(&e) {
+                this.starved = true;
+                continue;
+            }
+            this.done = true;
+            this.op = None;
+            if res == 0 {
+                return Poll::Ready(None);
+            }
+            return Poll::Ready(Some(Err(e)));
         }
     }
 }

@@ -100,8 +100,14 @@ pub(crate) struct Uring {
     /// receive; multishot accept came in 5.19): calls that need them are
     /// run as their single-shot, copying equivalents otherwise.
     multishot: bool,
-    /// Provided-buffer rings, by buffer group id.
-    buf_rings: Vec<Option<BufRing>>,
+    /// Provided-buffer rings, by buffer group id, and whether each is
+    /// consumed incrementally.
+    buf_rings: Vec<Option<(BufRing, bool)>>,
+    /// Whether multishot receives take bundles of buffers (6.10,
+    /// `IORING_FEAT_RECVSEND_BUNDLE`): one completion for all the data
+    /// waiting, across as many buffers as it needs, instead of one per
+    /// buffer. Off with `AIO_RECV_BUNDLE=0` (for measurements).
+    bundles: bool,
     /// Targets of MSG_RINGs sent from this ring whose completion has not
     /// been reaped. Kept so the target's ring fd stays open until the kernel
     /// resolved it, and so a failed MSG_RING can fall back to the target's
@@ -139,6 +145,8 @@ impl Uring {
             msg_ring: msg_ring_supported(&ring),
             multishot: opcode_supported(&ring, opcode::SendZc::CODE),
             buf_rings: Vec::new(),
+            bundles: ring.params().is_feature_recvsend_bundle()
+                && std::env::var_os("AIO_RECV_BUNDLE").is_none_or(|v| v != "0"),
             msg_targets: Slab::new(),
             ring,
             eventfd: unparker.eventfd(),
@@ -168,8 +176,15 @@ impl Uring {
         } else {
             single_shot(call)
         };
-        self.push_entry(sqe::entry(call).user_data(key), out)
-            .map(drop)
+        let sqe = match call {
+            // A bundle spans consecutive buffers in ring order, which an
+            // incremental ring does not keep.
+            Call::RecvMulti { fd, group } if self.bundles && !self.incremental(group) => {
+                opcode::RecvMultiBundle::new(Fd(fd), group).build()
+            }
+            call => sqe::entry(call),
+        };
+        self.push_entry(sqe.user_data(key), out).map(drop)
     }
 
     /// Registers a provided-buffer ring of `entries` buffers for group
@@ -214,13 +229,20 @@ impl Uring {
         if self.buf_rings.len() <= index {
             self.buf_rings.resize_with(index + 1, || None);
         }
-        self.buf_rings[index] = Some(ring);
+        self.buf_rings[index] = Some((ring, incremental));
         Ok(incremental)
+    }
+
+    fn incremental(&self, group: u16) -> bool {
+        matches!(
+            self.buf_rings.get(usize::from(group)),
+            Some(Some((_, true)))
+        )
     }
 
     /// Hands buffer `bid` (`len` bytes at `addr`) to group `group`'s ring.
     pub(crate) fn provide_buf(&mut self, group: u16, addr: *mut u8, len: u32, bid: u16) {
-        if let Some(Some(ring)) = self.buf_rings.get_mut(usize::from(group)) {
+        if let Some(Some((ring, _))) = self.buf_rings.get_mut(usize::from(group)) {
             ring.push(addr, len, bid);
             ring.publish();
         }
