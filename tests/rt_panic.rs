@@ -276,3 +276,35 @@ async fn a_panic_while_an_aborted_task_is_dropped_is_contained() {
     assert_eq!(aio::spawn(async { 1 }).await.unwrap(), 1);
     sleep(Duration::from_millis(1)).await;
 }
+
+/// `JoinError` is `Send + Sync`: it goes through `?` into the boxed error
+/// types applications use, and into `io::Error` keeping itself as source.
+#[aio::test]
+async fn join_error_is_send_and_sync_and_converts_into_io_error() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<aio::JoinError>();
+
+    async fn boxed() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        aio::spawn(async { panic!("boom") }).await?;
+        Ok(())
+    }
+    let err = boxed().await.unwrap_err();
+    assert_eq!(err.to_string(), "task panicked with message \"boom\"");
+
+    let join_err = aio::spawn(async { panic!("again") }).await.unwrap_err();
+    let io_err: std::io::Error = join_err.into();
+    assert_eq!(io_err.kind(), std::io::ErrorKind::Other);
+    let inner = io_err
+        .into_inner()
+        .unwrap()
+        .downcast::<aio::JoinError>()
+        .unwrap();
+    assert!(inner.is_panic());
+    let payload = inner.into_panic();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"again"));
+
+    let handle = aio::spawn(std::future::pending::<()>());
+    handle.abort();
+    let cancelled: std::io::Error = handle.await.unwrap_err().into();
+    assert!(cancelled.to_string().contains("cancelled"), "{cancelled}");
+}

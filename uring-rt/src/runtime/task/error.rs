@@ -1,14 +1,31 @@
 use std::any::Any;
 use std::fmt;
+use std::sync::Mutex;
 
 /// Why a task did not produce its output.
+///
+/// `Send + Sync` (the panic payload, which is only `Send`, is kept behind a
+/// mutex, as tokio wraps it), so it converts into `io::Error`, boxes into
+/// `Box<dyn Error + Send + Sync>` and works with `anyhow`.
 pub struct JoinError {
     repr: Repr,
 }
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+}
+
+/// The payload out of its mutex (never poisoned: nothing panics holding
+/// it; a poisoned one still holds the payload).
+fn take(p: Mutex<Box<dyn Any + Send + 'static>>) -> Box<dyn Any + Send + 'static> {
+    p.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The panic message of a payload behind its mutex, if it is a string.
+fn message(p: &Mutex<Box<dyn Any + Send + 'static>>) -> Option<String> {
+    let payload = p.lock().unwrap_or_else(|e| e.into_inner());
+    panic_message(payload.as_ref()).map(str::to_owned)
 }
 
 impl JoinError {
@@ -20,7 +37,7 @@ impl JoinError {
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(Mutex::new(payload)),
         }
     }
 
@@ -43,7 +60,7 @@ impl JoinError {
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self.repr {
-            Repr::Panic(p) => p,
+            Repr::Panic(p) => take(p),
             Repr::Cancelled => panic!("`JoinError::into_panic` called on a cancelled task's error"),
         }
     }
@@ -51,7 +68,7 @@ impl JoinError {
     /// The panic payload, or the error itself if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
+            Repr::Panic(p) => Ok(take(p)),
             Repr::Cancelled => Err(self),
         }
     }
@@ -69,7 +86,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("task was cancelled"),
-            Repr::Panic(p) => match panic_message(p.as_ref()) {
+            Repr::Panic(p) => match message(p) {
                 Some(msg) => write!(f, "task panicked with message {msg:?}"),
                 None => f.write_str("task panicked"),
             },
@@ -81,7 +98,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panic(p) => match panic_message(p.as_ref()) {
+            Repr::Panic(p) => match message(p) {
                 Some(msg) => write!(f, "JoinError::Panic({msg:?})"),
                 None => f.write_str("JoinError::Panic(..)"),
             },
@@ -91,8 +108,10 @@ impl fmt::Debug for JoinError {
 
 impl std::error::Error for JoinError {}
 
+/// An `io::Error` of kind `Other` whose source is the `JoinError` (so
+/// `is_panic`/`is_cancelled` stay reachable by downcasting).
 impl From<JoinError> for std::io::Error {
     fn from(e: JoinError) -> std::io::Error {
-        std::io::Error::other(e.to_string())
+        std::io::Error::other(e)
     }
 }
