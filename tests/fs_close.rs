@@ -164,7 +164,7 @@ fn close_waits_for_a_parked_op_then_closes() {
             // Started, then dropped before it completes: the op keeps the
             // descriptor in the driver until the kernel (io_uring) or the
             // blocking pool (epoll) is done with it.
-            let mut read = Box::pin(file.read_at(vec![0u8; 4], 0));
+            let mut read = Box::pin(file.read_at(Vec::with_capacity(4), 0));
             poll_fn(|cx| {
                 assert!(read.as_mut().poll(cx).is_pending());
                 Poll::Ready(())

@@ -479,30 +479,31 @@ async fn vectored_io_and_read_exact_over_tcp() {
 }
 
 /// A read into a buffer with no room (a `Vec` without spare capacity) is
-/// documented to read nothing, `Ok(0)`; it must not wait for data.
+/// an `InvalidInput` error saying how to size it, at once: never `Ok(0)`,
+/// which would look like end of stream. Nothing is consumed.
 #[aio::test]
-async fn zero_length_read_returns_ok_0_at_once() {
+async fn a_read_into_a_buffer_with_no_room_is_an_error_not_eof() {
+    use aio::io::AsyncReadRentExt;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let (client, accepted) = connect_pair(&listener, None).await;
-    let _client = client.unwrap();
+    let mut client = client.unwrap();
     let (mut server, _) = accepted.unwrap();
-    let (res, buf) = within(
-        Duration::from_secs(2),
-        "zero-length read",
-        server.read(Vec::new()),
-    )
-    .await;
-    assert_eq!(res.unwrap(), 0);
-    assert!(buf.is_empty());
-    let full = Vec::from(*b"full");
-    let (res, full) = within(
-        Duration::from_secs(2),
-        "read into a full Vec",
-        server.read(full),
-    )
-    .await;
-    assert_eq!(res.unwrap(), 0);
-    assert_eq!(full, b"full", "a full Vec is left as it was");
+    client.write_all(b"data".to_vec()).await.0.unwrap();
+    for buf in [Vec::new(), vec![0u8; 16], Vec::from(*b"full")] {
+        let before = buf.clone();
+        let (res, back) = within(Duration::from_secs(2), "no-room read", server.read(buf)).await;
+        let err = res.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("with_capacity"), "{err}");
+        assert_eq!(back, before, "the buffer comes back as it was");
+        let (res, back) = server.read_exact(back).await;
+        assert_eq!(res.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+        assert_eq!(back, before);
+    }
+    // The data is still there.
+    let (res, buf) = server.read_exact(Vec::with_capacity(4)).await;
+    res.unwrap();
+    assert_eq!(buf, b"data");
 }
 
 #[aio::test]
@@ -526,14 +527,15 @@ async fn zero_length_writes_complete_at_once() {
     )
     .await;
     assert_eq!(res.unwrap(), 0);
-    // A full buffer makes read_exact a no-op.
+    // A full buffer makes read_exact an InvalidInput error at once (it
+    // would otherwise read nothing and report success).
     let (res, full) = within(
         Duration::from_secs(2),
         "read_exact of nothing",
         server.read_exact(Vec::from(*b"ab")),
     )
     .await;
-    assert_eq!(res.unwrap(), 0);
+    assert_eq!(res.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
     assert_eq!(full, b"ab");
     // The stream still works.
     let (res, _) = client.write_all(b"after".to_vec()).await;

@@ -233,3 +233,21 @@ async fn several_tasks_receiving_on_one_socket_each_get_a_datagram() {
     got.sort_unstable();
     assert_eq!(got, [0, 1, 2, 3]);
 }
+
+/// A receive into a buffer with no room is an `InvalidInput` error and
+/// does not consume the datagram (a zero-length recvmsg would drop it).
+#[aio::test]
+async fn recv_from_with_no_room_is_an_error_and_keeps_the_datagram() {
+    let a = aio::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = aio::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.send_to(b"kept".to_vec(), b.local_addr().unwrap())
+        .await
+        .0
+        .unwrap();
+    let (res, buf) = b.recv_from(Vec::new()).await;
+    assert_eq!(res.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    assert!(buf.is_empty());
+    let (res, buf) = b.recv_from(Vec::with_capacity(16)).await;
+    assert_eq!(res.unwrap().0, 4);
+    assert_eq!(buf, b"kept");
+}

@@ -33,5 +33,18 @@ pub use slice_mut::SliceMut;
 /// always comes back, on error too.
 pub type BufResult<T, B> = (std::io::Result<T>, B);
 
+/// The error of a read into a buffer with no room (`bytes_total() == 0`),
+/// which would otherwise return `Ok(0)`, indistinguishable from end of
+/// stream.
+pub(crate) fn no_room() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "read into a buffer with no room (bytes_total() == 0), which would look like \
+         end of stream: reads fill a Vec's spare capacity, so pass \
+         Vec::with_capacity(n), clear() a reused Vec first, or read into \
+         buf.slice_mut(..) of a buffer with initialized bytes",
+    )
+}
+
 #[cfg(test)]
 mod tests;

@@ -85,6 +85,9 @@ impl File {
     /// Dropping the future cancels the read; the buffer is freed only once
     /// the kernel is done with it.
     pub async fn read_at<B: IoBufMut>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
+        if buf.bytes_total() == 0 {
+            return (Err(crate::buf::no_room()), buf);
+        }
         Op::submit(ops::Read::new(self.fd.clone(), buf, pos)).await
     }
 
@@ -198,6 +201,9 @@ impl File {
     ///
     /// As for [`read_at`](Self::read_at).
     pub async fn readv_at<B: IoBufMut>(&self, bufs: Vec<B>, pos: u64) -> BufResult<usize, Vec<B>> {
+        if bufs.iter().all(|b| b.bytes_total() == 0) {
+            return (Err(crate::buf::no_room()), bufs);
+        }
         Op::submit(ops::Readv::new(self.fd.clone(), bufs, pos)).await
     }
 
@@ -225,6 +231,9 @@ impl File {
     ///
     /// Not cancel safe: bytes read before the drop are lost.
     pub async fn read_exact_at<B: IoBufMut>(&self, buf: B, pos: u64) -> BufResult<(), B> {
+        if buf.bytes_total() == 0 {
+            return (Err(crate::buf::no_room()), buf);
+        }
         // The slice advances over the region as reads land, and marks the
         // bytes initialized in the buffer once, when it is unwrapped.
         let mut slice = SliceMut::whole(buf);

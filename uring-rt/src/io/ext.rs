@@ -28,6 +28,8 @@ pub trait AsyncReadRentExt: AsyncReadRent {
     ///
     /// - [`ErrorKind::UnexpectedEof`](io::ErrorKind::UnexpectedEof) if the
     ///   stream ends before the region is full;
+    /// - [`ErrorKind::InvalidInput`](io::ErrorKind::InvalidInput) if the
+    ///   buffer has no room at all (see [`read`](AsyncReadRent::read));
     /// - any error of [`read`](AsyncReadRent::read).
     ///
     /// The buffer always comes back, with the bytes read before the error
@@ -45,6 +47,9 @@ pub trait AsyncReadRentExt: AsyncReadRent {
 impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
     async fn read_exact<B: IoBufMut>(&mut self, buf: B) -> BufResult<usize, B> {
         let total = buf.bytes_total();
+        if total == 0 {
+            return (Err(crate::buf::no_room()), buf);
+        }
         // The slice keeps the buffer's region in place while it fills (one
         // `set_init` on the buffer at the end) and moves its own region past
         // each read, so every read continues where the last one stopped.

@@ -19,8 +19,14 @@ use crate::BufResult;
 /// such as `read_exact` learn how far the buffer is filled from the buffer,
 /// not from `n`. `readv` does the same for each buffer it fills.
 pub trait AsyncReadRent {
-    /// Reads at most `buf.bytes_total()` bytes. `Ok(0)` means end of stream
-    /// (or a buffer with no room).
+    /// Reads at most `buf.bytes_total()` bytes. `Ok(0)` means end of stream.
+    ///
+    /// A buffer with no room (`bytes_total() == 0`: a `Vec` without spare
+    /// capacity, such as `vec![0; n]` or `Vec::new()`) is an
+    /// [`InvalidInput`](std::io::ErrorKind::InvalidInput) error, never
+    /// `Ok(0)`, which would look like end of stream: size reads with
+    /// `Vec::with_capacity(n)`, `clear()` a reused `Vec`, or read into
+    /// `buf.slice_mut(..)`. Implementors follow the same contract.
     ///
     /// # Cancel safety
     ///

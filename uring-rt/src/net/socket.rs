@@ -238,10 +238,9 @@ impl Socket {
     }
 
     pub(crate) async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        // A stream socket asked for 0 bytes waits for 1 in the kernel: a
-        // buffer with no room reads nothing, at once.
+        // Ok(0) would read as end of stream.
         if buf.bytes_total() == 0 {
-            return (Ok(0), buf);
+            return (Err(crate::buf::no_room()), buf);
         }
         Op::submit(ops::Recv::new(self.fd.clone(), buf)).await
     }
@@ -251,7 +250,7 @@ impl Socket {
         bufs: Vec<B>,
     ) -> BufResult<usize, Vec<B>> {
         if bufs.iter().all(|b| b.bytes_total() == 0) {
-            return (Ok(0), bufs);
+            return (Err(crate::buf::no_room()), bufs);
         }
         Op::submit(ops::RecvMsgv::new(self.fd.clone(), bufs)).await
     }

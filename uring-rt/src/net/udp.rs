@@ -162,6 +162,10 @@ impl UdpSocket {
     /// Dropping the future may lose a datagram the kernel had already
     /// delivered into the buffer.
     pub async fn recv_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
+        // A zero-length receive would consume (and lose) a datagram.
+        if buf.bytes_total() == 0 {
+            return (Err(crate::buf::no_room()), buf);
+        }
         let (res, buf) = Op::submit(ops::RecvFrom::new(self.socket.fd().clone(), buf)).await;
         (res.and_then(|(n, raw)| Ok((n, from_raw(&raw)?))), buf)
     }

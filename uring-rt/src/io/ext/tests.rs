@@ -131,10 +131,10 @@ fn read_exact_retries_interrupted() {
 }
 
 #[test]
-fn read_exact_with_no_room_does_not_read() {
+fn read_exact_with_no_room_is_an_error_and_does_not_read() {
     let mut r = MockReader::new([data("abc")]);
     let (res, buf) = block_on(r.read_exact(Vec::new()));
-    assert_eq!(res.unwrap(), 0);
+    assert_eq!(res.unwrap_err().kind(), ErrorKind::InvalidInput);
     assert!(buf.is_empty());
     assert_eq!(r.calls, 0);
 }

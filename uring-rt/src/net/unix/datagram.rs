@@ -128,6 +128,10 @@ impl UnixDatagram {
     ///
     /// Dropping the future may lose a datagram already delivered.
     pub async fn recv_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, UnixSocketAddr), B> {
+        // A zero-length receive would consume (and lose) a datagram.
+        if buf.bytes_total() == 0 {
+            return (Err(crate::buf::no_room()), buf);
+        }
         let (res, buf) = Op::submit(ops::RecvFrom::new(self.socket.fd().clone(), buf)).await;
         (res.map(|(n, raw)| (n, from_raw(&raw))), buf)
     }
