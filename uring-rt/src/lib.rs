@@ -12,6 +12,7 @@ mod coop;
 pub mod cores;
 mod driver;
 pub mod fs;
+pub mod future;
 pub mod io;
 mod macro_support;
 pub mod net;
