@@ -10,10 +10,12 @@
 #![forbid(unsafe_code)]
 
 mod blocking;
+mod join_set;
 mod spawn;
 mod yield_now;
 
 pub use crate::runtime::task::{JoinError, JoinHandle};
 pub use blocking::spawn_blocking;
+pub use join_set::JoinSet;
 pub use spawn::spawn;
 pub use yield_now::yield_now;

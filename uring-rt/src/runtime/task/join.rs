@@ -51,6 +51,10 @@ impl<T> JoinHandle<T> {
     }
 }
 
+// The output lives in the task's cell, not in the handle: nothing of `T`
+// is pinned through a `JoinHandle`, so it is `Unpin` whatever `T` is.
+impl<T> Unpin for JoinHandle<T> {}
+
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
