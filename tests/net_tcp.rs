@@ -640,3 +640,26 @@ async fn large_vectored_writes_and_reads_cross_buffer_boundaries() {
     assert_eq!(got.len(), total);
     assert_eq!(first_difference(&got, &expect), None);
 }
+
+/// Dropping an `OwnedWriteHalf` sends FIN while the read half lives (as
+/// tokio does): the peer reads end of stream and can still send back.
+#[aio::test]
+async fn dropping_the_write_half_shuts_down_the_write_side() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, accepted) = connect_pair(&listener, None).await;
+    let mut client = client.unwrap();
+    let (server, _) = accepted.unwrap();
+    let (mut rd, wr) = server.into_split();
+    drop(wr);
+    let (res, _) = within(
+        Duration::from_secs(2),
+        "peer sees FIN",
+        client.read(Vec::with_capacity(8)),
+    )
+    .await;
+    assert_eq!(res.unwrap(), 0);
+    client.write_all(b"still".to_vec()).await.0.unwrap();
+    let (res, buf) = rd.read_exact(Vec::with_capacity(5)).await;
+    res.unwrap();
+    assert_eq!(buf, b"still");
+}

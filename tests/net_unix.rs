@@ -426,3 +426,18 @@ async fn bind_with_and_connect_with_apply_buffer_sizes() {
     // The kernel doubles the requested size for bookkeeping.
     assert!(value >= 64 * 1024, "SO_RCVBUF = {value}");
 }
+
+/// As for TCP: dropping the write half sends end of stream at once.
+#[aio::test]
+async fn dropping_a_unix_write_half_shuts_down_the_write_side() {
+    use aio::io::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRentExt};
+    let (a, mut b) = aio::net::UnixStream::pair().unwrap();
+    let (mut rd, wr) = a.into_split();
+    drop(wr);
+    let (res, _) = b.read(Vec::with_capacity(8)).await;
+    assert_eq!(res.unwrap(), 0);
+    b.write_all(b"back".to_vec()).await.0.unwrap();
+    let (res, buf) = rd.read_exact(Vec::with_capacity(4)).await;
+    res.unwrap();
+    assert_eq!(buf, b"back");
+}

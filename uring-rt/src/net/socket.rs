@@ -87,6 +87,11 @@ impl Socket {
         sys::local_addr(self.raw())
     }
 
+    /// Shuts the write direction down at once (a write half's drop).
+    pub(crate) fn shutdown_write_now(&self) -> io::Result<()> {
+        sys::shutdown_write(self.raw())
+    }
+
     pub(crate) fn peer_raw(&self) -> io::Result<RawAddr> {
         sys::peer_addr(self.raw())
     }

@@ -96,6 +96,12 @@ pub(crate) fn local_addr(fd: RawFd) -> io::Result<RawAddr> {
 }
 
 /// getpeername(2).
+/// shutdown(2) of the write direction, now (it never blocks).
+pub(crate) fn shutdown_write(fd: RawFd) -> io::Result<()> {
+    // SAFETY: shutdown(2) takes no memory.
+    cvt(unsafe { libc::shutdown(fd, libc::SHUT_WR) }).map(drop)
+}
+
 pub(crate) fn peer_addr(fd: RawFd) -> io::Result<RawAddr> {
     let mut raw = RawAddr::empty();
     // SAFETY: the kernel writes at most `len` bytes into the storage.

@@ -53,3 +53,14 @@ crate::net::socket::stream_read_impl!(OwnedReadHalf);
 crate::net::socket::stream_pooled_impl!(OwnedReadHalf);
 
 crate::net::socket::stream_write_impl!(OwnedWriteHalf);
+
+/// Dropping the write half shuts the write direction down (the peer reads
+/// end of stream) even while the read half lives, as tokio does; the
+/// socket itself closes when both halves are gone.
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        // Not connected any more (reset, already shut down): nothing to
+        // send, and nobody to tell.
+        let _ = self.socket.shutdown_write_now();
+    }
+}
