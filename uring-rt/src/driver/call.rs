@@ -217,6 +217,31 @@ impl Call {
         !matches!(self, Call::Close { .. })
     }
 
+    /// The plain, copying send a zero-copy send stands for (where the
+    /// kernel has no SEND_ZC, and on epoll): a single completion. Any other
+    /// call is returned unchanged.
+    pub(crate) fn copying(self) -> Call {
+        match self {
+            Call::SendZc {
+                fd,
+                buf,
+                len,
+                flags,
+            } => Call::Send {
+                fd,
+                buf,
+                len,
+                flags,
+            },
+            Call::SendMsgZc { fd, msg, flags } => Call::SendMsg {
+                fd,
+                msg,
+                flags: flags as u32,
+            },
+            call => call,
+        }
+    }
+
     /// Whether the op may complete many times (each completion but the last
     /// with `CQE_F_MORE`), to be driven as a stream.
     pub(crate) fn is_multishot(&self) -> bool {

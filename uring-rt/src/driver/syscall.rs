@@ -197,17 +197,7 @@ pub(crate) fn run(call: Call) -> i32 {
             (unsafe { libc::accept4(fd, std::ptr::null_mut(), std::ptr::null_mut(), flags) })
                 as isize
         }
-        Call::SendZc {
-            fd,
-            buf,
-            len,
-            flags,
-        } => {
-            // SAFETY: see above; `buf` is readable for `len` bytes.
-            unsafe { libc::send(fd, buf.cast(), len as usize, flags) }
-        }
-        // SAFETY: see above.
-        Call::SendMsgZc { fd, msg, flags } => unsafe { libc::sendmsg(fd, msg, flags) },
+        Call::SendZc { .. } | Call::SendMsgZc { .. } => run(call.copying()) as isize,
         Call::RecvSelect { .. } | Call::RecvMulti { .. } | Call::RecvMsgSelect { .. } => {
             unreachable!("a call that picks its buffer is run by the backend with one")
         }

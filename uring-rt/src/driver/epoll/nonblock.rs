@@ -54,7 +54,9 @@ pub(super) fn interest(call: &Call) -> Option<(RawFd, Dir)> {
 /// descriptor's mode (`MSG_DONTWAIT`), and that make an accepted socket
 /// nonblocking from birth (`SOCK_NONBLOCK`).
 pub(super) fn adjust(call: Call) -> Call {
-    match call {
+    // There is no zero-copy send here: a plain one, done when it returns
+    // (a single completion, which ends the op).
+    match call.copying() {
         Call::Recv {
             fd,
             buf,
@@ -101,24 +103,6 @@ pub(super) fn adjust(call: Call) -> Call {
         Call::AcceptMulti { fd, flags } => Call::AcceptMulti {
             fd,
             flags: flags | libc::SOCK_NONBLOCK,
-        },
-        // There is no zero-copy send here: a plain one, done when it
-        // returns (a single completion, which ends the op).
-        Call::SendZc {
-            fd,
-            buf,
-            len,
-            flags,
-        } => Call::Send {
-            fd,
-            buf,
-            len,
-            flags: flags | libc::MSG_DONTWAIT,
-        },
-        Call::SendMsgZc { fd, msg, flags } => Call::SendMsg {
-            fd,
-            msg,
-            flags: (flags | libc::MSG_DONTWAIT) as u32,
         },
         other => other,
     }

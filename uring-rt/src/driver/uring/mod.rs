@@ -822,22 +822,6 @@ fn single_shot(call: Call) -> Call {
             addrlen: std::ptr::null_mut(),
             flags,
         },
-        Call::SendZc {
-            fd,
-            buf,
-            len,
-            flags,
-        } => Call::Send {
-            fd,
-            buf,
-            len,
-            flags,
-        },
-        Call::SendMsgZc { fd, msg, flags } => Call::SendMsg {
-            fd,
-            msg,
-            flags: flags as u32,
-        },
-        call => call,
+        call => call.copying(),
     }
 }
