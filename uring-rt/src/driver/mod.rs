@@ -150,6 +150,19 @@ struct Slot {
 }
 
 impl Inner {
+    /// The op of the orphaned stream under `key` (`None` while it is out
+    /// handling a completion), if that slot still holds it.
+    fn stream_orphan(&mut self, key: u64) -> Option<&mut Option<Box<dyn StreamOrphan>>> {
+        match self.slots.get_mut(key as u32 as usize) {
+            Some(Slot {
+                gen,
+                state: Lifecycle::IgnoredStream(op),
+                ..
+            }) if *gen == (key >> 32) as u32 => Some(op),
+            _ => None,
+        }
+    }
+
     /// The slot of a live op.
     fn slot(&mut self, key: u64) -> &mut Slot {
         match self.slots.get_mut(key as u32 as usize) {
@@ -674,24 +687,19 @@ impl IoDriver {
         // for the call (which may re-enter the driver), put back after, and
         // dropped with its slot after its last completion.
         for c in stream_orphans {
-            let index = c.key as u32 as usize;
-            let op = match self.inner.borrow_mut().slots.get_mut(index) {
-                Some(Slot {
-                    state: Lifecycle::IgnoredStream(op),
-                    ..
-                }) => op.take(),
-                _ => None,
-            };
+            let op = self
+                .inner
+                .borrow_mut()
+                .stream_orphan(c.key)
+                .and_then(Option::take);
             let Some(mut op) = op else { continue };
             op.orphaned_cqe(c.res, c.flags);
+            let mut inner = self.inner.borrow_mut();
             if c.flags & cqe_flags::MORE == 0 {
-                self.inner.borrow_mut().slots.remove(index);
+                inner.slots.remove(c.key as u32 as usize);
+                drop(inner);
                 drop(op);
-            } else if let Some(Slot {
-                state: Lifecycle::IgnoredStream(slot),
-                ..
-            }) = self.inner.borrow_mut().slots.get_mut(index)
-            {
+            } else if let Some(slot) = inner.stream_orphan(c.key) {
                 *slot = Some(op);
             }
         }
