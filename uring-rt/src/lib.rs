@@ -8,6 +8,7 @@
 
 mod blocking;
 pub mod buf;
+mod cancel;
 mod coop;
 pub mod cores;
 mod driver;

@@ -523,6 +523,23 @@ impl IoDriver {
         }
     }
 
+    /// Asks for the live op under `key` to be cancelled while its future
+    /// goes on waiting: its completion (`ECANCELED`, or the result it
+    /// reached first) comes as usual. Nothing happens to an op that cannot
+    /// be cancelled, or has completed or is only waiting for the kernel to
+    /// release its memory.
+    pub(crate) fn cancel_op(&self, key: u64, now: bool) {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        if inner.shut_down {
+            return;
+        }
+        let slot = inner.slot(key);
+        if slot.cancel && matches!(slot.state, Lifecycle::Pending(_)) {
+            inner.backend.cancel(key, now, &mut inner.completions);
+        }
+    }
+
     /// The future of the op under `key` was dropped before returning.
     pub(crate) fn drop_op<T: OpCode>(&self, key: u64, data: T) {
         let mut guard = self.inner.borrow_mut();

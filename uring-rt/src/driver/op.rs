@@ -60,6 +60,8 @@ pub(crate) struct Op<T: OpCode> {
     driver: Rc<IoDriver>,
     key: u64,
     data: Option<T>,
+    /// A cancellation was requested through a scope (`crate::cancel`).
+    cancelling: bool,
 }
 
 impl<T: OpCode> Op<T> {
@@ -76,6 +78,7 @@ impl<T: OpCode> Op<T> {
             driver,
             key,
             data: Some(data),
+            cancelling: false,
         }
     }
 }
@@ -86,6 +89,12 @@ impl<T: OpCode> Future for Op<T> {
     type Output = T::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        // A deadline passed (`time::cancel_after`): ask the kernel to stop,
+        // and go on waiting for the op's own completion.
+        if !self.cancelling && crate::cancel::requested() {
+            self.cancelling = true;
+            self.driver.cancel_op(self.key, T::CANCEL_NOW);
+        }
         // Out of budget: let the core's other tasks and timers run first
         // (the op keeps running, or stays completed, meanwhile).
         if crate::coop::poll_proceed(cx).is_pending() {

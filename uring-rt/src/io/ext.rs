@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::io;
+use std::time::Duration;
 
 use crate::buf::{IoBuf, IoBufMut, SliceMut};
 use crate::io::{AsyncReadRent, AsyncWriteRent};
@@ -42,6 +43,58 @@ pub trait AsyncReadRentExt: AsyncReadRent {
     /// those bytes have been taken from the stream and are lost with the
     /// buffer.
     fn read_exact<B: IoBufMut>(&mut self, buf: B) -> impl Future<Output = BufResult<usize, B>>;
+
+    /// [`read`](AsyncReadRent::read) with a deadline that gives the buffer
+    /// back: if `duration` passes first, the read is cancelled and awaited,
+    /// and the buffer returns with an
+    /// [`ErrorKind::TimedOut`](io::ErrorKind::TimedOut) error; if the
+    /// kernel completed the read before the cancellation reached it, its
+    /// bytes are returned as `Ok(n)` (nothing is lost).
+    ///
+    /// `aio::time::timeout(d, r.read(buf))` instead drops the read on
+    /// expiry: the buffer stays with the runtime until the kernel lets go
+    /// of it, and bytes the kernel delivered meanwhile are lost with it.
+    /// Use `read_timeout` where the buffer or the data matter, and see
+    /// [`cancel_after`](crate::time::cancel_after) for the same deadline on
+    /// any other operation.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aio::io::AsyncReadRentExt;
+    /// use aio::net::{TcpListener, TcpStream};
+    ///
+    /// # aio::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_silent, _) = listener.accept().await.unwrap();
+    /// let buf = Vec::with_capacity(1024);
+    /// let (res, buf) = client.read_timeout(buf, Duration::from_millis(20)).await;
+    /// assert_eq!(res.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+    /// assert_eq!(buf.capacity(), 1024); // the buffer is back, ready to reuse
+    /// # });
+    /// ```
+    ///
+    /// A reader whose `read` is not one kernel operation (a buffered
+    /// reader's, or one of your own) is stopped at the kernel operation it
+    /// waits on; see `cancel_after` for the rule.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TimedOut`](io::ErrorKind::TimedOut) on expiry, or any
+    /// error of `read`.
+    ///
+    /// # Panics
+    ///
+    /// Outside an aio runtime (the deadline is a runtime timer).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`read`](AsyncReadRent::read).
+    fn read_timeout<B: IoBufMut>(
+        &mut self,
+        buf: B,
+        duration: Duration,
+    ) -> impl Future<Output = BufResult<usize, B>>;
 }
 
 impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
@@ -83,6 +136,34 @@ impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
             }
         }
         (Ok(total), slice.into_inner())
+    }
+
+    async fn read_timeout<B: IoBufMut>(
+        &mut self,
+        buf: B,
+        duration: Duration,
+    ) -> BufResult<usize, B> {
+        match crate::time::cancel_after(duration, self.read(buf)).await {
+            Ok(done) => done,
+            Err((res, buf)) => (timed_out_if_cancelled(res, "read", duration), buf),
+        }
+    }
+}
+
+/// What an operation stopped by its deadline returns: `TimedOut` in place
+/// of the cancellation's `ECANCELED`; anything the kernel reached first
+/// (bytes read, another error) as it is.
+pub(crate) fn timed_out_if_cancelled<T>(
+    res: io::Result<T>,
+    what: &str,
+    after: Duration,
+) -> io::Result<T> {
+    match res {
+        Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{what} timed out after {after:?}; it was cancelled and its buffer returned"),
+        )),
+        other => other,
     }
 }
 

@@ -12,6 +12,7 @@ mod mock;
 mod read;
 mod write;
 
+pub(crate) use ext::timed_out_if_cancelled;
 pub use ext::{AsyncReadRentExt, AsyncWriteRentExt};
 pub use read::AsyncReadRent;
 pub use write::AsyncWriteRent;

@@ -61,6 +61,12 @@ pub(crate) mod sealed {
     pub trait ToSocketAddrsPriv {
         /// Parses what can be parsed without a lookup.
         fn to_addrs(&self) -> Addrs;
+
+        /// The one address this is, where that is known without parsing
+        /// or allocating (a per-datagram `send_to` takes this path).
+        fn single(&self) -> Option<SocketAddr> {
+            None
+        }
     }
 }
 
@@ -178,12 +184,20 @@ impl ToSocketAddrsPriv for SocketAddr {
     fn to_addrs(&self) -> Addrs {
         ready(*self)
     }
+
+    fn single(&self) -> Option<SocketAddr> {
+        Some((*self).into())
+    }
 }
 
 impl ToSocketAddrs for SocketAddrV4 {}
 impl ToSocketAddrsPriv for SocketAddrV4 {
     fn to_addrs(&self) -> Addrs {
         ready(*self)
+    }
+
+    fn single(&self) -> Option<SocketAddr> {
+        Some((*self).into())
     }
 }
 
@@ -192,12 +206,20 @@ impl ToSocketAddrsPriv for SocketAddrV6 {
     fn to_addrs(&self) -> Addrs {
         ready(*self)
     }
+
+    fn single(&self) -> Option<SocketAddr> {
+        Some((*self).into())
+    }
 }
 
 impl ToSocketAddrs for (IpAddr, u16) {}
 impl ToSocketAddrsPriv for (IpAddr, u16) {
     fn to_addrs(&self) -> Addrs {
         ready(*self)
+    }
+
+    fn single(&self) -> Option<SocketAddr> {
+        Some((*self).into())
     }
 }
 
@@ -206,12 +228,20 @@ impl ToSocketAddrsPriv for (Ipv4Addr, u16) {
     fn to_addrs(&self) -> Addrs {
         ready(*self)
     }
+
+    fn single(&self) -> Option<SocketAddr> {
+        Some((*self).into())
+    }
 }
 
 impl ToSocketAddrs for (Ipv6Addr, u16) {}
 impl ToSocketAddrsPriv for (Ipv6Addr, u16) {
     fn to_addrs(&self) -> Addrs {
         ready(*self)
+    }
+
+    fn single(&self) -> Option<SocketAddr> {
+        Some((*self).into())
     }
 }
 

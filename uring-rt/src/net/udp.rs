@@ -4,9 +4,11 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
 
 use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::{ops, Op};
+use crate::io::timed_out_if_cancelled;
 use crate::net::addr::{each_addr, from_raw, to_raw};
 use crate::net::lookup::{resolve, resolve_now};
 use crate::net::socket::{owned_from_std, Socket};
@@ -134,20 +136,47 @@ impl UdpSocket {
 
     /// Sends `buf`'s initialized bytes as one datagram to `addr`.
     ///
+    /// `addr` is anything [`connect`](Self::connect) takes: a
+    /// `SocketAddr` is used as is (no lookup, no allocation), a host name
+    /// (`"example.com:53"`) is resolved with
+    /// [`lookup_host`](crate::net::lookup_host) on the blocking pool on
+    /// every call, and the datagram goes to the first address of this
+    /// socket's family (resolve once yourself to send many).
+    ///
     /// # Errors
     ///
-    /// sendmsg(2) errors (e.g. `EMSGSIZE`); the buffer comes back.
+    /// The name does not resolve, or sendmsg(2) failed (e.g. `EMSGSIZE`);
+    /// the buffer comes back either way.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future may or may not send the datagram.
-    pub async fn send_to<B: IoBuf>(&self, buf: B, addr: SocketAddr) -> BufResult<usize, B> {
+    pub async fn send_to<B: IoBuf>(&self, buf: B, addr: impl ToSocketAddrs) -> BufResult<usize, B> {
+        let addr = match addr.single() {
+            Some(addr) => addr,
+            None => match self.resolve_one(&addr).await {
+                Ok(addr) => addr,
+                Err(e) => return (Err(e), buf),
+            },
+        };
         Op::submit(ops::SendTo::new(
             self.socket.fd().clone(),
             buf,
             to_raw(&addr),
         ))
         .await
+    }
+
+    /// The first of `addr`'s addresses in this socket's family (the first
+    /// at all if the family is unknown or none matches: its send error
+    /// then names the problem).
+    async fn resolve_one(&self, addr: &impl ToSocketAddrs) -> io::Result<SocketAddr> {
+        let addrs = resolve(addr).await?;
+        let v4 = self.local_addr().map(|a| a.is_ipv4());
+        let matching = addrs
+            .iter()
+            .find(|a| v4.as_ref().is_ok_and(|v4| a.is_ipv4() == *v4));
+        Ok(*matching.unwrap_or(&addrs[0]))
     }
 
     /// Receives one datagram into `buf`'s writable region; returns its size
@@ -168,6 +197,57 @@ impl UdpSocket {
         }
         let (res, buf) = Op::submit(ops::RecvFrom::new(self.socket.fd().clone(), buf)).await;
         (res.and_then(|(n, raw)| Ok((n, from_raw(&raw)?))), buf)
+    }
+
+    /// [`recv_from`](Self::recv_from) with a deadline that gives the
+    /// buffer back: if `duration` passes first, the receive is cancelled
+    /// and awaited, and the buffer returns with an
+    /// [`ErrorKind::TimedOut`](io::ErrorKind::TimedOut) error; a datagram
+    /// the kernel delivered before the cancellation reached it is returned
+    /// as `Ok` (never lost). The building block of a client with retries:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aio::net::UdpSocket;
+    ///
+    /// # aio::Runtime::new().unwrap().block_on(async {
+    /// let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let mut buf = Vec::with_capacity(1500);
+    /// for attempt in 1..=3 {
+    ///     let (res, _) = socket.send_to(&b"ping"[..], silent.local_addr().unwrap()).await;
+    ///     res.unwrap();
+    ///     let (res, back) = socket.recv_from_timeout(buf, Duration::from_millis(10)).await;
+    ///     buf = back; // the same buffer, every attempt
+    ///     match res {
+    ///         Ok((n, from)) => { println!("{n} bytes from {from}"); break }
+    ///         Err(e) if e.kind() == std::io::ErrorKind::TimedOut => println!("attempt {attempt} timed out"),
+    ///         Err(e) => panic!("{e}"),
+    ///     }
+    /// }
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` on expiry, or any error of `recv_from`.
+    ///
+    /// # Panics
+    ///
+    /// Outside an aio runtime.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for `recv_from`.
+    pub async fn recv_from_timeout<B: IoBufMut>(
+        &self,
+        buf: B,
+        duration: Duration,
+    ) -> BufResult<(usize, SocketAddr), B> {
+        match crate::time::cancel_after(duration, self.recv_from(buf)).await {
+            Ok(done) => done,
+            Err((res, buf)) => (timed_out_if_cancelled(res, "recv_from", duration), buf),
+        }
     }
 
     /// Sends one datagram to `addr` without copying it into the kernel

@@ -1,4 +1,5 @@
-//! Timers: [`sleep`], [`timeout`] and [`interval`], driven by the runtime.
+//! Timers: [`sleep`], [`timeout`], [`interval`] and [`cancel_after`] (a
+//! deadline that hands an operation's buffer back), driven by the runtime.
 //!
 //! Every runtime owns one timer wheel; these futures register a deadline and
 //! a waker in it, and the runtime bounds its wait for I/O by the nearest
@@ -28,11 +29,13 @@
 //! });
 //! ```
 
+mod cancel_after;
 mod error;
 mod interval;
 mod sleep;
 mod timeout;
 
+pub use cancel_after::{cancel_after, cancel_at, CancelAfter};
 pub use error::Elapsed;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
