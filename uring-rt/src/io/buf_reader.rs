@@ -46,7 +46,7 @@ const DEFAULT_CAPACITY: usize = 8 * 1024;
 /// let addr = listener.local_addr()?;
 /// aio::spawn(async move {
 ///     let mut peer = TcpStream::connect(addr).await.unwrap();
-///     peer.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.0.unwrap();
+///     peer.write_all(&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..]).await.0.unwrap();
 /// });
 /// let (stream, _) = listener.accept().await?;
 /// let mut reader = BufReader::new(stream);
@@ -113,7 +113,7 @@ impl<R> BufReader<R> {
     /// Marks the first `amt` bytes of [`buffer`](Self::buffer) as consumed
     /// (at most all of them).
     pub fn consume(&mut self, amt: usize) {
-        self.pos = (self.pos + amt).min(self.buf.len());
+        self.pos = self.pos.saturating_add(amt).min(self.buf.len());
     }
 
     /// The inner reader.

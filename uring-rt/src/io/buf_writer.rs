@@ -191,7 +191,8 @@ impl<W: AsyncWriteRent> AsyncWriteRent for BufWriter<W> {
         if len >= self.capacity {
             return self.inner.write(buf).await;
         }
-        self.buf.reserve(self.capacity.saturating_sub(self.buf.len()));
+        self.buf
+            .reserve(self.capacity.saturating_sub(self.buf.len()));
         self.buf.extend_from_slice(init_bytes(&buf));
         (Ok(len), buf)
     }
@@ -205,7 +206,8 @@ impl<W: AsyncWriteRent> AsyncWriteRent for BufWriter<W> {
         if len >= self.capacity {
             return self.inner.writev(bufs).await;
         }
-        self.buf.reserve(self.capacity.saturating_sub(self.buf.len()));
+        self.buf
+            .reserve(self.capacity.saturating_sub(self.buf.len()));
         for buf in &bufs {
             self.buf.extend_from_slice(init_bytes(buf));
         }

@@ -45,7 +45,7 @@ type NextLine<R> = Pin<Box<dyn Future<Output = (BufReader<R>, io::Result<Option<
 ///
 /// # aio::Runtime::new().unwrap().block_on(async {
 /// let (a, mut b) = UnixStream::pair()?;
-/// b.write_all(b"one\r\ntwo\nthree").await.0?;
+/// b.write_all(&b"one\r\ntwo\nthree"[..]).await.0?;
 /// drop(b);
 /// let mut lines = BufReader::new(a).lines();
 /// let mut got = Vec::new();
