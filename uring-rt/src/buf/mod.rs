@@ -19,11 +19,13 @@
 
 #[cfg(feature = "bytes")]
 mod bytes;
+mod copy;
 mod io_buf;
 mod io_buf_mut;
 mod slice;
 mod slice_mut;
 
+pub(crate) use copy::{init_bytes, put_slice};
 pub use io_buf::IoBuf;
 pub use io_buf_mut::IoBufMut;
 pub use slice::Slice;

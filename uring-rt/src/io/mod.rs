@@ -5,14 +5,26 @@
 //! stream implements (a single read or write, which may be partial);
 //! [`AsyncReadRentExt`] and [`AsyncWriteRentExt`] loop over them
 //! (`read_exact`, `write_all`, `writev_all`) for every implementor.
+//!
+//! On top of them: [`BufReader`] (buffered reads, `read_line`, `read_until`,
+//! [`Lines`] as a stream), [`BufWriter`] (coalesced writes) and
+//! [`LengthDelimited`] (length-prefixed frames).
 
+mod buf_reader;
+mod buf_writer;
 mod ext;
+mod length_delimited;
+mod lines;
 #[cfg(test)]
 mod mock;
 mod read;
 mod write;
 
+pub use buf_reader::BufReader;
+pub use buf_writer::BufWriter;
 pub(crate) use ext::timed_out_if_cancelled;
 pub use ext::{AsyncReadRentExt, AsyncWriteRentExt};
+pub use length_delimited::LengthDelimited;
+pub use lines::Lines;
 pub use read::AsyncReadRent;
 pub use write::AsyncWriteRent;
