@@ -111,6 +111,7 @@
 //!
 //! [`exit_on_second_signal(true)`]: exit_on_second_signal
 
+pub mod broadcast;
 mod channel;
 mod core_error;
 mod core_id;
@@ -122,6 +123,7 @@ mod signal;
 mod thread_waker;
 mod waiters;
 
+pub use broadcast::channel as broadcast;
 pub use channel::{
     channel, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
 };

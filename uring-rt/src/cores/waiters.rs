@@ -1,5 +1,7 @@
 //! [`Waiters`]: a FIFO list of parked tasks' wakers, used for senders that
-//! wait for room in a cross-core [`channel`](super::channel).
+//! wait for room in a cross-core [`channel`](super::channel) and for
+//! receivers that wait for a value of a cross-core
+//! [`broadcast`](super::broadcast()).
 //!
 //! Each waiting future holds a key (`Option<u64>`). The states of one key:
 //!
