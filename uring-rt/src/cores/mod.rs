@@ -118,6 +118,7 @@ mod core_id;
 mod current;
 mod gate;
 mod launcher;
+mod mesh;
 mod shutdown;
 mod signal;
 mod thread_waker;
@@ -130,5 +131,6 @@ pub use channel::{
 pub use core_id::CoreId;
 pub use current::current;
 pub use launcher::Cores;
+pub use mesh::{mesh, MeshEnd};
 pub use shutdown::{InFlight, Shutdown, ShutdownWait};
 pub use signal::{exit_on_second_signal, shutdown_signal};
