@@ -55,10 +55,7 @@ pub use sender::Sender;
 /// # if Cores::first(2).cpus().is_err() { return Ok(()); }
 /// let (tx, rx) = broadcast::<u64>(1024);
 /// // Each core gets its own receiver; core 0 also gets the sender.
-/// let rxs = vec![rx.resubscribe(), rx];
-/// let mut tx = Some(tx);
-/// let txs = vec![tx.take(), None];
-/// let values: Vec<_> = txs.into_iter().zip(rxs).collect();
+/// let values = vec![(Some(tx), rx.resubscribe()), (None, rx)];
 /// let sums = Cores::first(2).run_with(values, |_core, (tx, mut rx)| async move {
 ///     if let Some(tx) = tx {
 ///         for i in 1..=100 {
