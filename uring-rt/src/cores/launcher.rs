@@ -3,8 +3,10 @@
 //!
 //! # Start-up protocol
 //!
-//! `run` resolves the CPU set (failing before any thread starts), then
-//! starts one thread per core. Each thread pins itself and builds its
+//! `run` (and `run_with`, which shares its body) resolves the CPU set,
+//! failing before any thread starts (as does a `run_with` whose values do
+//! not match the cores one for one), then starts one thread per core,
+//! moving each core's value to it. Each thread pins itself and builds its
 //! runtime, then reports to a [`Gate`] and waits. Once every thread has
 //! reported (or a spawn failed), the launcher opens the gate: if every core
 //! is ready the user's future starts on all of them, otherwise none starts
@@ -170,12 +172,82 @@ impl Cores {
         T: Send + 'static,
     {
         let cpus = self.cpus()?;
+        let values = vec![(); cpus.len()];
+        self.launch(cpus, values, move |core, ()| f(core))
+    }
+
+    /// Like [`run`](Self::run), but hands each core its own value: core `i`
+    /// runs `f(core, values[i])`. The values are moved to the cores'
+    /// threads, so each may be anything `Send` that the core then owns: its
+    /// receiver, its shard of a table, its end of a [`mesh`](super::mesh).
+    ///
+    /// ```
+    /// use aio::cores::Cores;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let cores = Cores::all();
+    /// // One value per core, in core order.
+    /// let shards: Vec<Vec<u64>> = (0..cores.cpus()?.len() as u64)
+    ///     .map(|i| vec![i; 3])
+    ///     .collect();
+    /// let sums = cores.run_with(shards, |core, shard| async move {
+    ///     assert_eq!(shard[0], core.index() as u64);
+    ///     shard.iter().sum::<u64>()
+    /// })?;
+    /// for (i, sum) in sums.iter().enumerate() {
+    ///     assert_eq!(*sum, 3 * i as u64);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`run`](Self::run), and before any thread starts: `values` does
+    /// not hold exactly one value per core (`InvalidInput`, naming both
+    /// counts). The values are then dropped on the calling thread.
+    ///
+    /// # Panics
+    /// As [`run`](Self::run): a core's panic is returned as an error.
+    pub fn run_with<V, F, Fut, T>(&self, values: Vec<V>, f: F) -> io::Result<Vec<T>>
+    where
+        V: Send + 'static,
+        F: Fn(CoreId, V) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = T> + 'static,
+        T: Send + 'static,
+    {
+        let cpus = self.cpus()?;
+        if values.len() != cpus.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "Cores::run_with: {} values for {} cores (CPUs {cpus:?}); \
+                     pass exactly one value per core, e.g. sized by `cpus()?.len()`",
+                    values.len(),
+                    cpus.len()
+                ),
+            ));
+        }
+        self.launch(cpus, values, f)
+    }
+
+    /// The body of [`run`](Self::run) and [`run_with`](Self::run_with):
+    /// starts one thread per CPU of `cpus` (already resolved), hands core
+    /// `i` the value `values[i]`, and collects the outputs. `values` holds
+    /// exactly one value per CPU.
+    fn launch<V, F, Fut, T>(&self, cpus: Vec<usize>, values: Vec<V>, f: F) -> io::Result<Vec<T>>
+    where
+        V: Send + 'static,
+        F: Fn(CoreId, V) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = T> + 'static,
+        T: Send + 'static,
+    {
+        debug_assert_eq!(cpus.len(), values.len());
         let f = Arc::new(f);
         let gate = Arc::new(Gate::default());
         let mut threads = Vec::with_capacity(cpus.len());
         let mut spawn_error = None;
 
-        for (index, &cpu) in cpus.iter().enumerate() {
+        for ((index, &cpu), value) in cpus.iter().enumerate().zip(values) {
             let core = CoreId::new(index, cpu);
             let (f, gate, builder, pin) = (
                 Arc::clone(&f),
@@ -185,7 +257,7 @@ impl Cores {
             );
             let spawned = thread::Builder::new()
                 .name(format!("aio-core-{cpu}"))
-                .spawn(move || core_main(core, pin, builder, &gate, &*f));
+                .spawn(move || core_main(core, pin, builder, &gate, value, &*f));
             match spawned {
                 Ok(handle) => threads.push((core, handle)),
                 Err(e) => {
@@ -222,15 +294,16 @@ enum CoreExit {
     NotStarted,
 }
 
-fn core_main<F, Fut, T>(
+fn core_main<V, F, Fut, T>(
     core: CoreId,
     pin: bool,
     builder: RuntimeBuilder,
     gate: &Gate,
+    value: V,
     f: &F,
 ) -> Result<T, CoreExit>
 where
-    F: Fn(CoreId) -> Fut,
+    F: Fn(CoreId, V) -> Fut,
     Fut: Future<Output = T>,
 {
     set_current(core);
@@ -254,5 +327,5 @@ where
     if !go {
         return Err(CoreExit::NotStarted);
     }
-    Ok(rt.block_on(f(core)))
+    Ok(rt.block_on(f(core, value)))
 }

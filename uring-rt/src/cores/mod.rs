@@ -1,5 +1,5 @@
-//! Thread-per-core: one pinned runtime per CPU, cross-core channels, and
-//! graceful shutdown.
+//! Thread-per-core: one pinned runtime per CPU, cross-core channels,
+//! broadcast and meshes, and graceful shutdown.
 //!
 //! # The model
 //!
@@ -16,6 +16,32 @@
 //! - **Messages**: [`channel`] is a bounded MPSC queue whose receiver parks
 //!   its task (its core sleeps in the ring) and is woken through its ring
 //!   when a message arrives; senders may be other cores or plain threads.
+//!   [`mesh`] builds one such inbox per core with a sender to every core;
+//!   [`broadcast()`] delivers every value to every subscribed receiver,
+//!   with tokio's `broadcast` shape (lag reported, never blocking senders).
+//!
+//! Each core gets its own value (a receiver, a shard, its end of a mesh)
+//! with [`Cores::run_with`], in core order:
+//!
+//! ```
+//! use aio::cores::{mesh, Cores};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let cores = Cores::all();
+//! let n = cores.cpus()?.len();
+//! let heard = cores.run_with(mesh::<usize>(n, 1024), |core, end| async move {
+//!     // Tell the next core who we are (to itself when alone).
+//!     let next = (core.index() + 1) % end.peers.len();
+//!     end.peers[next].send(core.index()).await.expect("inbox gone");
+//!     let mut inbox = end.inbox;
+//!     inbox.recv().await
+//! })?;
+//! for (i, from) in heard.into_iter().enumerate() {
+//!     assert_eq!(from, Some((i + n - 1) % n));
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ```no_run
 //! use aio::cores::Cores;
@@ -111,22 +137,26 @@
 //!
 //! [`exit_on_second_signal(true)`]: exit_on_second_signal
 
+pub mod broadcast;
 mod channel;
 mod core_error;
 mod core_id;
 mod current;
 mod gate;
 mod launcher;
+mod mesh;
 mod shutdown;
 mod signal;
 mod thread_waker;
 mod waiters;
 
+pub use broadcast::channel as broadcast;
 pub use channel::{
     channel, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
 };
 pub use core_id::CoreId;
 pub use current::current;
 pub use launcher::Cores;
+pub use mesh::{mesh, MeshEnd};
 pub use shutdown::{InFlight, Shutdown, ShutdownWait};
 pub use signal::{exit_on_second_signal, shutdown_signal};

@@ -1,5 +1,7 @@
 //! [`Waiters`]: a FIFO list of parked tasks' wakers, used for senders that
-//! wait for room in a cross-core [`channel`](super::channel).
+//! wait for room in a cross-core [`channel`](super::channel) and for
+//! receivers that wait for a value of a cross-core
+//! [`broadcast`](super::broadcast()).
 //!
 //! Each waiting future holds a key (`Option<u64>`). The states of one key:
 //!
@@ -10,8 +12,9 @@
 //!   meant for "some waiter" is never lost with it.
 //!
 //! The list lives inside its owner's mutex; it does no locking itself.
-//! Lookups are linear in the number of parked senders, which is small in a
-//! bounded channel (each blocked sender is one task).
+//! Lookups are linear in the number of parked waiters, which is small: in
+//! a bounded channel each blocked sender is one task, in a broadcast each
+//! parked receiver is one (and a send takes them all at once).
 
 use std::collections::VecDeque;
 use std::task::Waker;
