@@ -11,7 +11,8 @@
 use std::cell::Cell;
 use std::fmt;
 use std::future::poll_fn;
-use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
@@ -55,6 +56,32 @@ impl SharedFd {
         self.inner.fd
     }
 
+    /// Whether both refer to the same descriptor.
+    pub(crate) fn same(&self, other: &SharedFd) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Takes the descriptor out, open, for a new owner (`into_std`, another
+    /// core): ops still queued for it reach the kernel first, and the epoll
+    /// backend stops watching it. Clones held by ops whose futures were
+    /// dropped (the kernel still finishing them) no longer close it.
+    ///
+    /// # Errors
+    ///
+    /// The ring could not take the queued submissions (a fatal driver
+    /// error); the descriptor stays with `self` and is closed with it.
+    pub(crate) fn into_owned(self) -> io::Result<OwnedFd> {
+        let fd = self.inner.fd;
+        if let Some(res) = crate::driver::context::try_with(|d| d.release_fd(fd)) {
+            res?;
+        }
+        self.inner.taken.set(true);
+        // SAFETY: `fd` is open and ours (SharedFd's invariant); `taken` now
+        // stops every clone from closing it, so the `OwnedFd` is its only
+        // owner.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
     /// Waits until this is the only reference (ops that still hold the
     /// descriptor, their futures dropped, release it when the kernel reports
     /// them done), then takes the descriptor out for an explicit close.
@@ -91,6 +118,15 @@ impl Drop for SharedFd {
 impl AsRawFd for SharedFd {
     fn as_raw_fd(&self) -> RawFd {
         self.raw()
+    }
+}
+
+impl AsFd for SharedFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the descriptor stays open while `self` (a reference to
+        // it) is borrowed: only the last reference's drop, or
+        // `into_owned(self)`, closes it or gives it away.
+        unsafe { BorrowedFd::borrow_raw(self.raw()) }
     }
 }
 

@@ -856,6 +856,25 @@ impl IoDriver {
 
     /// A socket or file descriptor is about to be closed: the epoll backend
     /// drops its registration (the number may be reused by a new fd).
+    /// `fd` leaves this runtime open (`into_std`, `into_raw_fd`): every op
+    /// queued for it reaches the kernel now (io_uring resolves the number
+    /// at submission, while this runtime still owns it), and the epoll
+    /// backend deregisters it.
+    pub(crate) fn release_fd(&self, fd: RawFd) -> io::Result<()> {
+        let mut inner = self.inner.borrow_mut();
+        match &mut inner.backend {
+            Backend::Epoll(b) => {
+                b.release_fd(fd);
+                Ok(())
+            }
+            Backend::Uring(_) => {
+                drop(inner);
+                self.flush()
+            }
+            Backend::Closed => Ok(()),
+        }
+    }
+
     pub(crate) fn forget_fd(&self, fd: RawFd) {
         if let Ok(mut inner) = self.inner.try_borrow_mut() {
             if let Backend::Epoll(b) = &mut inner.backend {

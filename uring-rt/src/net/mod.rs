@@ -17,6 +17,7 @@ mod config;
 mod incoming;
 mod lookup;
 pub(crate) mod socket;
+mod split;
 mod tcp;
 mod udp;
 pub mod unix;
@@ -24,6 +25,8 @@ pub mod unix;
 pub use config::NetConfig;
 pub use incoming::Incoming;
 pub use lookup::{lookup_host, ToSocketAddrs};
-pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use tcp::{
+    OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf,
+};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixSocketAddr, UnixStream};

@@ -3,7 +3,7 @@
 //! asynchronous ops (connect, accept, recv, send) they share.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::Poll;
 
 use super::addr::RawAddr;
@@ -56,6 +56,11 @@ impl Socket {
 
     pub(crate) fn raw(&self) -> RawFd {
         self.fd.raw()
+    }
+
+    /// Whether both are the same socket (halves of one stream).
+    pub(crate) fn same(&self, other: &Socket) -> bool {
+        self.fd.same(&other.fd)
     }
 
     pub(crate) fn set_opt<T: Copy>(
@@ -297,6 +302,54 @@ impl AsRawFd for Socket {
     }
 }
 
+impl AsFd for Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Socket {
+    /// The descriptor, open and in blocking mode (what std types expect),
+    /// as a std socket type: for another core's `from_std`, or a library.
+    ///
+    /// # Errors
+    ///
+    /// A fatal driver error (see `SharedFd::into_owned`), or the mode
+    /// switch failed.
+    pub(crate) fn into_std<T: From<OwnedFd>>(self) -> io::Result<T> {
+        let fd = self.fd.into_owned()?;
+        sys::set_nonblocking(fd.as_raw_fd(), false)?;
+        Ok(T::from(fd))
+    }
+}
+
+/// `AsFd` and `IntoRawFd` for a socket type with a `socket` field and an
+/// `into_std(self) -> io::Result<Std>` method.
+macro_rules! fd_impls {
+    ($ty:ty) => {
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.socket)
+            }
+        }
+
+        /// The descriptor, open and in blocking mode, as
+        /// [`into_std`](Self::into_std) leaves it.
+        ///
+        /// # Panics
+        ///
+        /// If `into_std` fails (a fatal driver error).
+        impl std::os::fd::IntoRawFd for $ty {
+            fn into_raw_fd(self) -> std::os::fd::RawFd {
+                match self.into_std() {
+                    Ok(std) => std::os::fd::IntoRawFd::into_raw_fd(std),
+                    Err(e) => panic!("{}::into_raw_fd: {e}", stringify!($ty)),
+                }
+            }
+        }
+    };
+}
+
 /// Converts an owned std socket into its descriptor.
 pub(crate) fn owned_from_std<T: Into<OwnedFd>>(s: T) -> OwnedFd {
     s.into()
@@ -400,4 +453,4 @@ macro_rules! stream_pooled_impl {
     };
 }
 
-pub(crate) use {stream_pooled_impl, stream_read_impl, stream_write_impl};
+pub(crate) use {fd_impls, stream_pooled_impl, stream_read_impl, stream_write_impl};

@@ -67,6 +67,16 @@ impl Poller {
         Ok(())
     }
 
+    /// Removes `fd` from the set. Errors are ignored: a descriptor that is
+    /// not in the set has nothing to remove.
+    pub(crate) fn delete(&self, fd: RawFd) {
+        // SAFETY: EPOLL_CTL_DEL ignores the event argument (non-null for
+        // kernels before 2.6.9, which want one).
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: as above; both descriptors are plain numbers to the call.
+        unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev) };
+    }
+
     /// Waits up to `timeout` (`None`: indefinitely; zero: not at all) and
     /// returns how many events arrived (read them with [`Poller::event`]).
     /// An interrupted wait (`EINTR`) returns none.

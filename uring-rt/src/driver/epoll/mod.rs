@@ -504,6 +504,16 @@ impl Epoll {
     /// `fd` is about to be closed (and its number reused): forgets its
     /// state. Ops still parked on it (there should be none: ops keep their
     /// descriptor open) complete with `-ECANCELED` at the next turn.
+    /// `fd` leaves this runtime open (handed to std or another core):
+    /// takes it out of the epoll set, so its events stop coming here, and
+    /// forgets it.
+    pub(crate) fn release_fd(&mut self, fd: RawFd) {
+        if fd >= 0 && self.fds.get_existing(fd).is_some_and(|s| s.registered) {
+            self.poller.delete(fd);
+        }
+        self.forget_fd(fd);
+    }
+
     pub(crate) fn forget_fd(&mut self, fd: RawFd) {
         let mut deferred = std::mem::take(&mut self.deferred);
         self.forget_into(fd, &mut deferred);

@@ -5,5 +5,5 @@ mod split;
 mod stream;
 
 pub use listener::TcpListener;
-pub use split::{OwnedReadHalf, OwnedWriteHalf};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::TcpStream;

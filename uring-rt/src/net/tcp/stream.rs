@@ -1,7 +1,11 @@
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::driver::{ops, Op, CURRENT_POS};
@@ -71,6 +75,14 @@ impl TcpStream {
 
     /// Connects to `addr` with the given socket options.
     ///
+    /// With several resolved addresses, the attempts overlap as RFC 8305
+    /// ("happy eyeballs") says: the first starts at once, each next one
+    /// 250 ms later or as soon as an earlier one fails, the
+    /// address families alternate (the first address's family first), and
+    /// the first connection made wins; the others are cancelled and closed.
+    /// A host whose IPv6 route is black-holed thus costs 250 ms, not a
+    /// whole connect timeout.
+    ///
     /// # Errors
     ///
     /// As for [`connect`](Self::connect), plus an option the kernel rejects.
@@ -83,16 +95,55 @@ impl TcpStream {
         config: &NetConfig,
     ) -> io::Result<TcpStream> {
         let addrs = resolve(&addr).await?;
-        let mut last = None;
-        for addr in &addrs {
-            match TcpStream::connect_one(addr, config).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = Some(e),
-            }
+        if let [one] = addrs[..] {
+            return TcpStream::connect_one(&one, config).await;
         }
-        Err(last.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
-        }))
+        happy_eyeballs(&addrs, config).await
+    }
+
+    /// [`connect`](Self::connect) with a deadline that covers the name's
+    /// resolution and every address tried.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aio::net::TcpStream;
+    ///
+    /// # aio::Runtime::new().unwrap().block_on(async {
+    /// // 192.0.2.0/24 is TEST-NET-1: nothing answers there.
+    /// let err = TcpStream::connect_timeout("192.0.2.1:80", Duration::from_millis(50))
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(
+    ///     err.kind(),
+    ///     std::io::ErrorKind::TimedOut | std::io::ErrorKind::NetworkUnreachable
+    /// ));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TimedOut`](io::ErrorKind::TimedOut) when the deadline
+    /// passes first (the attempts in flight are cancelled and their
+    /// sockets closed), otherwise as for [`connect`](Self::connect).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`connect`](Self::connect).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn connect_timeout(
+        addr: impl ToSocketAddrs,
+        duration: Duration,
+    ) -> io::Result<TcpStream> {
+        match crate::time::timeout(duration, TcpStream::connect(addr)).await {
+            Ok(res) => res,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("connect timed out after {duration:?}"),
+            )),
+        }
     }
 
     async fn connect_one(addr: &SocketAddr, config: &NetConfig) -> io::Result<TcpStream> {
@@ -275,6 +326,63 @@ impl TcpStream {
         Op::submit(ops::WriteFixed::new(fd, buf, CURRENT_POS)).await
     }
 
+    /// Turns this into a std stream, open and in blocking mode (as std
+    /// creates them), to hand to another core (whose `from_std` adopts it)
+    /// or to a library that wants a std socket.
+    ///
+    /// Ops of this stream whose futures were dropped and which the kernel
+    /// is still finishing keep running, but no longer close the
+    /// descriptor. Accept on one core, serve on another:
+    ///
+    /// ```
+    /// use aio::cores::{channel, Cores};
+    /// use aio::io::{AsyncReadRentExt, AsyncWriteRentExt};
+    /// use aio::net::{TcpListener, TcpStream};
+    ///
+    /// let (tx, rx) = channel::<std::net::TcpStream>(16);
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let addr = listener.local_addr().unwrap();
+    /// let (tx, rx, listener) = (std::sync::Mutex::new(Some(tx)), std::sync::Mutex::new(Some(rx)), std::sync::Mutex::new(Some(listener)));
+    /// Cores::first(1).run(|_| async {
+    ///     // The acceptor hands each connection over as a std stream ...
+    ///     let listener = TcpListener::from_std(listener.lock().unwrap().take().unwrap()).unwrap();
+    ///     let tx = tx.lock().unwrap().take().unwrap();
+    ///     let rx = rx.lock().unwrap().take().unwrap();
+    ///     aio::spawn(async move {
+    ///         let (conn, _) = listener.accept().await.unwrap();
+    ///         tx.send(conn.into_std().unwrap()).await.unwrap();
+    ///     });
+    ///     // ... and the serving side (another core in a real server) adopts it.
+    ///     let server = aio::spawn(async move {
+    ///         let mut conn = TcpStream::from_std(rx.recv().await.unwrap()).unwrap();
+    ///         let (res, buf) = conn.read_exact(Vec::with_capacity(4)).await;
+    ///         res.unwrap();
+    ///         conn.write_all(buf).await.0.unwrap();
+    ///     });
+    ///     let mut client = TcpStream::connect(addr).await.unwrap();
+    ///     client.write_all(b"ping".to_vec()).await.0.unwrap();
+    ///     let (res, buf) = client.read_exact(Vec::with_capacity(4)).await;
+    ///     res.unwrap();
+    ///     assert_eq!(buf, b"ping");
+    ///     server.await.unwrap();
+    /// }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The runtime's driver failed fatally, or the mode switch failed.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.socket.into_std()
+    }
+
+    /// Borrows the stream as a read half and a write half, to read and
+    /// write at once from one task (e.g. `aio::future::join` of a reader
+    /// and a writer) without giving the stream up; see
+    /// [`into_split`](Self::into_split) for halves that go to two tasks.
+    pub fn split(&mut self) -> (super::ReadHalf<'_>, super::WriteHalf<'_>) {
+        super::split::borrowed(&self.socket)
+    }
+
     /// Splits the stream into a read half and a write half that can be used
     /// from two tasks of this runtime at once. The connection closes when
     /// both halves (and any in-flight operation) are gone.
@@ -287,6 +395,69 @@ crate::net::socket::stream_read_impl!(TcpStream);
 crate::net::socket::stream_pooled_impl!(TcpStream);
 
 crate::net::socket::stream_write_impl!(TcpStream);
+
+/// How long a connect to one address may run alone before the next
+/// address is tried alongside it (RFC 8305's recommended value).
+const CONNECT_STAGGER: Duration = Duration::from_millis(250);
+
+/// Connects to the first of `addrs` that answers, with attempts staggered
+/// by [`CONNECT_STAGGER`] and families interleaved (RFC 8305).
+async fn happy_eyeballs(addrs: &[SocketAddr], config: &NetConfig) -> io::Result<TcpStream> {
+    type Attempt<'a> = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + 'a>>;
+    let mut waiting = interleave_families(addrs).into_iter();
+    let mut running: Vec<Attempt<'_>> = Vec::new();
+    let mut stagger = crate::time::sleep(Duration::ZERO);
+    let mut start_next = true;
+    let mut last = None;
+    poll_fn(|cx| loop {
+        if start_next || Pin::new(&mut stagger).poll(cx).is_ready() {
+            if let Some(addr) = waiting.next() {
+                running.push(Box::pin(TcpStream::connect_one(addr, config)));
+                stagger = crate::time::sleep(CONNECT_STAGGER);
+            }
+            start_next = false;
+        }
+        let mut i = 0;
+        while i < running.len() {
+            match running[i].as_mut().poll(cx) {
+                // The others are dropped: cancelled, their sockets closed.
+                Poll::Ready(Ok(stream)) => return Poll::Ready(Ok(stream)),
+                Poll::Ready(Err(e)) => {
+                    last = Some(e);
+                    drop(running.swap_remove(i));
+                    // A failure starts the next address at once.
+                    start_next = true;
+                }
+                Poll::Pending => i += 1,
+            }
+        }
+        if start_next && waiting.len() > 0 {
+            continue;
+        }
+        if running.is_empty() {
+            return Poll::Ready(Err(last.take().unwrap_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+            })));
+        }
+        return Poll::Pending;
+    })
+    .await
+}
+
+/// `addrs` reordered to alternate families, starting with the first's.
+fn interleave_families(addrs: &[SocketAddr]) -> Vec<&SocketAddr> {
+    let first_v6 = addrs.first().is_some_and(SocketAddr::is_ipv6);
+    let (same, other): (Vec<&SocketAddr>, Vec<&SocketAddr>) =
+        addrs.iter().partition(|a| a.is_ipv6() == first_v6);
+    let mut out = Vec::with_capacity(addrs.len());
+    let (mut same, mut other) = (same.into_iter(), other.into_iter());
+    loop {
+        match (same.next(), other.next()) {
+            (None, None) => return out,
+            (a, b) => out.extend(a.into_iter().chain(b)),
+        }
+    }
+}
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {
@@ -303,3 +474,5 @@ impl fmt::Debug for TcpStream {
             .finish()
     }
 }
+
+crate::net::socket::fd_impls!(TcpStream);

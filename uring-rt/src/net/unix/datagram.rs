@@ -162,6 +162,17 @@ impl UnixDatagram {
         self.socket.recv(buf).await
     }
 
+    /// Turns this into a std socket, open and in blocking mode (as std
+    /// creates them), to hand to another core (whose `from_std` adopts it)
+    /// or to a library that wants a std socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime's driver failed fatally, or the mode switch failed.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        self.socket.into_std()
+    }
+
     /// The local address.
     ///
     /// # Errors
@@ -194,3 +205,5 @@ impl fmt::Debug for UnixDatagram {
             .finish()
     }
 }
+
+crate::net::socket::fd_impls!(UnixDatagram);

@@ -92,6 +92,23 @@ impl UnixListener {
         Incoming::new(move || self.accept())
     }
 
+    /// Turns this into a std listener, open and in blocking mode (as std
+    /// creates them), to hand to another core (whose `from_std` adopts it)
+    /// or to a library that wants a std socket.
+    ///
+    /// The listener's multishot accept (armed by the first `accept()`, it
+    /// keeps accepting between calls) is cancelled first; connections it
+    /// had already accepted and no `accept()` had taken yet are closed, so
+    /// hand a listener over before accepting on it.
+    ///
+    /// # Errors
+    ///
+    /// The runtime's driver failed fatally, or the mode switch failed.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        drop(self.stash.borrow_mut().multi.take());
+        self.socket.into_std()
+    }
+
     /// The address the listener is bound to.
     ///
     /// # Errors
@@ -116,3 +133,5 @@ impl fmt::Debug for UnixListener {
             .finish()
     }
 }
+
+crate::net::socket::fd_impls!(UnixListener);

@@ -12,5 +12,5 @@ mod stream;
 pub use addr::UnixSocketAddr;
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
-pub use split::{OwnedReadHalf, OwnedWriteHalf};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::UnixStream;

@@ -16,6 +16,9 @@ pub struct OwnedReadHalf {
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
     socket: Socket,
+    /// Whether dropping it shuts the write side down (not when it is
+    /// reunited with its read half).
+    shutdown_on_drop: bool,
 }
 
 pub(super) fn new(socket: Socket) -> (OwnedReadHalf, OwnedWriteHalf) {
@@ -23,7 +26,10 @@ pub(super) fn new(socket: Socket) -> (OwnedReadHalf, OwnedWriteHalf) {
         OwnedReadHalf {
             socket: socket.clone(),
         },
-        OwnedWriteHalf { socket },
+        OwnedWriteHalf {
+            socket,
+            shutdown_on_drop: true,
+        },
     )
 }
 
@@ -61,6 +67,10 @@ impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         // Not connected any more (reset, already shut down): nothing to
         // send, and nobody to tell.
-        let _ = self.socket.shutdown_write_now();
+        if self.shutdown_on_drop {
+            let _ = self.socket.shutdown_write_now();
+        }
     }
 }
+
+crate::net::split::split_halves!(UnixStream);

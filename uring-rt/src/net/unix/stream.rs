@@ -95,11 +95,30 @@ impl UnixStream {
         })
     }
 
+    /// Borrows the stream as a read half and a write half, to read and
+    /// write at once from one task (e.g. `aio::future::join` of a reader
+    /// and a writer) without giving the stream up; see
+    /// [`into_split`](Self::into_split) for halves that go to two tasks.
+    pub fn split(&mut self) -> (super::ReadHalf<'_>, super::WriteHalf<'_>) {
+        super::split::borrowed(&self.socket)
+    }
+
     /// Splits the stream into a read half and a write half usable from two
     /// tasks of this runtime at once. The connection closes when both halves
     /// (and any in-flight operation) are gone.
     pub fn into_split(self) -> (super::OwnedReadHalf, super::OwnedWriteHalf) {
         super::split::new(self.socket)
+    }
+
+    /// Turns this into a std stream, open and in blocking mode (as std
+    /// creates them), to hand to another core (whose `from_std` adopts it)
+    /// or to a library that wants a std socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime's driver failed fatally, or the mode switch failed.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.socket.into_std()
     }
 
     /// The local address.
@@ -145,3 +164,5 @@ impl fmt::Debug for UnixStream {
             .finish()
     }
 }
+
+crate::net::socket::fd_impls!(UnixStream);
