@@ -172,3 +172,55 @@ impl Drop for Wait<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::test_util::Task;
+
+    #[test]
+    fn last_arrival_leads_and_releases_the_rest() {
+        let barrier = Barrier::new(3);
+        let mut a = Task::new(barrier.wait());
+        let mut b = Task::new(barrier.wait());
+        a.pending();
+        b.pending();
+        assert!(Task::new(barrier.wait()).ready().is_leader());
+        assert_eq!((a.wakes(), b.wakes()), (1, 1));
+        assert!(!a.ready().is_leader());
+        assert!(!b.ready().is_leader());
+    }
+
+    #[test]
+    fn dropped_waiter_takes_its_arrival_back() {
+        let barrier = Barrier::new(2);
+        let mut a = Task::new(barrier.wait());
+        a.pending();
+        drop(a);
+        let mut b = Task::new(barrier.wait());
+        b.pending();
+        assert!(Task::new(barrier.wait()).ready().is_leader());
+        assert!(!b.ready().is_leader());
+    }
+
+    #[test]
+    fn released_waiter_dropped_before_collecting_does_not_count_later() {
+        let barrier = Barrier::new(2);
+        let mut a = Task::new(barrier.wait());
+        a.pending();
+        assert!(Task::new(barrier.wait()).ready().is_leader());
+        drop(a); // released, never polled again
+        let mut b = Task::new(barrier.wait());
+        b.pending();
+        assert!(Task::new(barrier.wait()).ready().is_leader());
+        b.ready();
+    }
+
+    #[test]
+    fn zero_behaves_as_one() {
+        let barrier = Barrier::new(0);
+        for _ in 0..3 {
+            assert!(Task::new(barrier.wait()).ready().is_leader());
+        }
+    }
+}

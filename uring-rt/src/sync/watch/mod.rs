@@ -120,3 +120,139 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
         fmt::Debug::fmt(&*self.inner, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::test_util::Task;
+
+    #[test]
+    fn changed_sees_several_sends_as_one_change() {
+        let (tx, mut rx) = channel(0);
+        let mut changed = Task::new(rx.changed());
+        changed.pending();
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+        assert_eq!(changed.wakes(), 1);
+        assert_eq!(changed.ready(), Ok(()));
+        drop(changed);
+        assert_eq!(*rx.borrow(), 2);
+        Task::new(rx.changed()).pending();
+    }
+
+    #[test]
+    fn waiters_wake_on_send_and_on_last_sender_drop() {
+        let (tx, mut a) = channel(0);
+        let mut b = a.clone();
+        let tx2 = tx.clone();
+        {
+            let mut ca = Task::new(a.changed());
+            let mut cb = Task::new(b.changed());
+            ca.pending();
+            cb.pending();
+            cb.pending(); // a repoll keeps one place
+            tx.send(1).unwrap();
+            assert_eq!((ca.wakes(), cb.wakes()), (1, 1));
+            ca.ready().unwrap();
+            cb.ready().unwrap();
+        }
+        let mut ca = Task::new(a.changed());
+        ca.pending();
+        drop(tx);
+        assert_eq!(ca.wakes(), 0);
+        drop(tx2);
+        assert_eq!(ca.wakes(), 1);
+        assert!(ca.ready().is_err());
+    }
+
+    #[test]
+    fn unseen_value_beats_closed_in_changed_but_not_in_has_changed() {
+        let (tx, mut rx) = channel(0);
+        tx.send(1).unwrap();
+        drop(tx);
+        assert!(rx.has_changed().is_err());
+        assert_eq!(Task::new(rx.changed()).ready(), Ok(()));
+        assert!(Task::new(rx.changed()).ready().is_err());
+    }
+
+    #[test]
+    fn mark_changed_and_unchanged() {
+        let (_tx, mut rx) = channel(0);
+        rx.mark_changed();
+        assert_eq!(rx.has_changed(), Ok(true));
+        rx.mark_unchanged();
+        assert_eq!(rx.has_changed(), Ok(false));
+        rx.mark_changed();
+        assert_eq!(Task::new(rx.changed()).ready(), Ok(()));
+    }
+
+    #[test]
+    fn send_fails_without_receivers_but_send_replace_stores() {
+        let (tx, rx) = channel(1);
+        drop(rx);
+        assert!(tx.is_closed());
+        assert_eq!(tx.send(2).unwrap_err().into_inner(), 2);
+        assert_eq!(*tx.borrow(), 1);
+        assert_eq!(tx.send_replace(3), 1);
+        let rx = tx.subscribe();
+        assert_eq!(*rx.borrow(), 3);
+        assert!(!rx.borrow().has_changed());
+    }
+
+    #[test]
+    fn send_if_modified_false_wakes_nobody() {
+        let (tx, mut rx) = channel(0);
+        let mut changed = Task::new(rx.changed());
+        changed.pending();
+        assert!(!tx.send_if_modified(|_| false));
+        assert_eq!(changed.wakes(), 0);
+        changed.pending();
+        assert!(tx.send_if_modified(|v| {
+            *v = 5;
+            true
+        }));
+        assert_eq!(changed.wakes(), 1);
+        changed.ready().unwrap();
+    }
+
+    #[test]
+    fn closed_waits_for_every_receiver() {
+        let (tx, rx) = channel(0);
+        let rx2 = rx.clone();
+        let mut closed = Task::new(tx.closed());
+        closed.pending();
+        drop(rx);
+        assert_eq!(closed.wakes(), 0);
+        drop(rx2);
+        assert_eq!(closed.wakes(), 1);
+        closed.ready();
+    }
+
+    #[test]
+    fn wait_for_checks_the_current_value_first() {
+        let (tx, mut rx) = channel(3);
+        assert_eq!(*Task::new(rx.wait_for(|v| *v == 3)).ready().unwrap(), 3);
+        let mut wait = Task::new(rx.wait_for(|v| *v > 10));
+        wait.pending();
+        tx.send(5).unwrap();
+        wait.pending();
+        tx.send(11).unwrap();
+        let got = wait.ready().unwrap();
+        assert!(got.has_changed());
+        assert_eq!(*got, 11);
+        drop(got);
+        drop(wait);
+        let mut wait = Task::new(rx.wait_for(|v| *v == 0));
+        wait.pending();
+        drop(tx);
+        assert!(wait.ready().is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "drop the Ref before sending")]
+    fn sending_while_a_ref_is_alive_panics_with_advice() {
+        let (tx, rx) = channel(0);
+        let _held = rx.borrow();
+        let _ = tx.send(1);
+    }
+}

@@ -148,9 +148,12 @@ impl<T> Receiver<T> {
         let shared: &Shared<T> = &self.shared;
         let seen = &mut self.seen;
         let mut closed = false;
+        // Whether the value `f` looks at next was unseen when the call began
+        // or arrived as a change while waiting.
+        let mut has_changed = *seen != shared.version();
         loop {
             let version = shared.version();
-            let has_changed = *seen != version;
+            has_changed |= *seen != version;
             *seen = version;
             if !closed || has_changed {
                 let value = shared.borrow();
@@ -161,13 +164,14 @@ impl<T> Receiver<T> {
             if closed {
                 return Err(RecvError(()));
             }
-            closed = Changed {
+            let change = Changed {
                 shared,
                 seen: &mut *seen,
                 key: None,
             }
-            .await
-            .is_err();
+            .await;
+            closed = change.is_err();
+            has_changed = change.is_ok();
         }
     }
 
