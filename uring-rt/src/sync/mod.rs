@@ -9,6 +9,9 @@
 //! | [`Notify`] | waking one or all waiting tasks |
 //! | [`oneshot`] | one value from one task to another |
 //! | [`mpsc`] | a stream of values from many tasks to one (bounded or not) |
+//! | [`broadcast`] | every value to every receiver; slow receivers lag, senders never wait |
+//! | [`watch`] | the latest value of something, and a wakeup when it changes |
+//! | [`Barrier`] | `n` tasks waiting for each other, round after round |
 //!
 //! Because an aio runtime runs all its tasks on one thread, these types
 //! use `Cell`/`RefCell` and plain `std::task::Waker`s instead of atomics
@@ -43,7 +46,8 @@
 //! the trait bound and not for a wrong path:
 //!
 //! ```
-//! use aio::sync::{mpsc, oneshot};
+//! use aio::sync::{broadcast, mpsc, oneshot, watch};
+//! use aio::sync::Barrier;
 //! use aio::sync::{Mutex, MutexGuard, Notified, Notify, RwLock};
 //! use aio::sync::{OwnedSemaphorePermit, RwLockReadGuard, RwLockWriteGuard};
 //! use aio::sync::{Semaphore, SemaphorePermit};
@@ -65,10 +69,18 @@
 //! named::<mpsc::Permit<'static, u32>>();
 //! named::<mpsc::UnboundedSender<u32>>();
 //! named::<mpsc::UnboundedReceiver<u32>>();
+//! named::<broadcast::Sender<u32>>();
+//! named::<broadcast::Receiver<u32>>();
+//! named::<watch::Sender<u32>>();
+//! named::<watch::Receiver<u32>>();
+//! named::<watch::Ref<'static, u32>>();
+//! named::<Barrier>();
 //! ```
 
 #![forbid(unsafe_code)]
 
+mod barrier;
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
@@ -78,7 +90,9 @@ mod semaphore;
 #[cfg(test)]
 mod test_util;
 mod waiters;
+pub mod watch;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
