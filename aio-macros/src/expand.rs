@@ -267,6 +267,29 @@ mod tests {
     }
 
     #[test]
+    fn main_threads_all_runs_one_runtime_per_cpu() {
+        let out = expand_str(
+            Kind::Main,
+            quote!(threads = "all"),
+            quote!(
+                async fn main() {}
+            ),
+        );
+        assert!(has(&out, "::aio::__private::run_main_threads("), "{out}");
+        assert!(has(&out, "threads: 0usize"), "{out}");
+        assert!(!has(&out, "compile_error"), "{out}");
+
+        let bad = expand_str(
+            Kind::Main,
+            quote!(threads = "many"),
+            quote!(
+                async fn main() {}
+            ),
+        );
+        assert!(has(&bad, "or `\\\"all\\\"`"), "{bad}");
+    }
+
+    #[test]
     fn test_calls_run_test_after_the_user_attributes() {
         let out = expand_str(
             Kind::Test,

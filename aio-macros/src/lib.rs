@@ -49,7 +49,9 @@ use proc_macro::TokenStream;
 ///   (each core builds its own), but its output must be `Send + 'static` and
 ///   be `()` or a `Result`: the first failing output is returned, or the
 ///   first core's if none failed; a panic on a core is re-raised after the
-///   others finish.
+///   others finish. `threads = "all"` starts one per CPU the process may
+///   run on (`aio::cores::Cores::all()`), the usual choice for a sharded
+///   server.
 /// - `entries = N` (integer, at least 1): the io_uring ring size, as
 ///   `aio::RuntimeBuilder::entries`; the runtime's default when absent.
 /// - `driver = "auto" | "uring" | "epoll"` (default `"auto"`): the backend,

@@ -73,7 +73,8 @@ impl DriverOpt {
 
 /// The options as parsed; absent or invalid ones keep their defaults.
 pub(crate) struct Options {
-    /// `threads = N`: runtimes (one per core) running the body; at least 1.
+    /// `threads = N`: runtimes (one per core) running the body; at least 1,
+    /// or [`ALL_THREADS`].
     pub(crate) threads: usize,
     /// `entries = N`: the ring size; `None` leaves it to the runtime.
     pub(crate) entries: Option<u32>,
@@ -323,9 +324,27 @@ where
 }
 
 /// `threads = N`, N >= 1.
+/// `threads = N` (N >= 1) or `threads = "all"` (every CPU of the affinity
+/// mask), the latter as [`ALL_THREADS`].
 fn parse_threads(value: TokenStream) -> syn::Result<usize> {
+    if let Some(Lit::Str(s)) = single_lit(&value) {
+        return match s.value().as_str() {
+            "all" => Ok(ALL_THREADS),
+            other => Err(syn::Error::new_spanned(
+                value,
+                format!(
+                    "`threads` expects an integer literal (`threads = 4`) or `\"all\"`, \
+                     not `\"{other}\"`"
+                ),
+            )),
+        };
+    }
     parse_positive::<usize>("threads", value)
 }
+
+/// `threads = "all"`: one runtime per CPU the process may run on (the
+/// runtime's `MainConfig` reads 0 as that).
+pub(crate) const ALL_THREADS: usize = 0;
 
 /// `entries = N`, 1 <= N <= u32::MAX; the runtime checks the kernel's limit.
 fn parse_entries(value: TokenStream) -> syn::Result<u32> {

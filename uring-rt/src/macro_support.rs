@@ -8,7 +8,8 @@ use crate::{Driver, RuntimeBuilder};
 /// Settings parsed from `#[aio::main(..)]`.
 #[derive(Debug, Clone, Copy)]
 pub struct MainConfig {
-    /// Number of pinned runtimes (one per core) running the body.
+    /// Number of pinned runtimes (one per core) running the body; 0: one
+    /// per CPU of the affinity mask (`threads = "all"`).
     pub threads: usize,
     /// Ring size, if given.
     pub entries: Option<u32>,
@@ -96,7 +97,11 @@ where
     Fut: Future + 'static,
     Fut::Output: MainOutput + Send + 'static,
 {
-    let outputs = crate::cores::Cores::first(cfg.threads)
+    let cores = match cfg.threads {
+        0 => crate::cores::Cores::all(),
+        n => crate::cores::Cores::first(n),
+    };
+    let outputs = cores
         .runtime(builder(cfg.entries, cfg.driver))
         .run(move |_core| make());
     let outputs = match outputs {
