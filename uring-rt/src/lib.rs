@@ -16,6 +16,7 @@ pub mod fs;
 pub mod future;
 pub mod io;
 mod macro_support;
+pub mod marker;
 pub mod net;
 pub mod pool;
 pub mod prelude;

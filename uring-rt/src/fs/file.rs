@@ -25,12 +25,14 @@ use crate::BufResult;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct File {
+    _core: crate::marker::NotSend,
     fd: SharedFd,
 }
 
 impl File {
     pub(crate) fn from_owned(fd: OwnedFd) -> File {
         File {
+            _core: std::marker::PhantomData,
             fd: SharedFd::new(fd),
         }
     }

@@ -31,6 +31,7 @@ use crate::BufResult;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UdpSocket {
+    _core: crate::marker::NotSend,
     socket: Socket,
 }
 
@@ -84,7 +85,10 @@ impl UdpSocket {
             }
             socket.apply_common(config, raw.family())?;
             socket.bind(&raw)?;
-            Ok(UdpSocket { socket })
+            Ok(UdpSocket {
+                _core: std::marker::PhantomData,
+                socket,
+            })
         })
     }
 
@@ -100,6 +104,7 @@ impl UdpSocket {
     #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
+            _core: std::marker::PhantomData,
             socket: Socket::from_owned(owned_from_std(socket))?,
         })
     }

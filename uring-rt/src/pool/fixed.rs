@@ -77,6 +77,7 @@ const MAX_BUF_SIZE: usize = 1 << 30;
 /// [`TcpStream::write_fixed`]: crate::net::TcpStream::write_fixed
 #[derive(Clone)]
 pub struct FixedBufPool {
+    _core: crate::marker::NotSend,
     shared: Rc<Shared>,
 }
 
@@ -91,6 +92,7 @@ pub struct FixedBufPool {
 /// fixed methods to use the registration; it is also an ordinary
 /// [`IoBuf`]/[`IoBufMut`] for every other operation.
 pub struct FixedBuf {
+    _core: crate::marker::NotSend,
     shared: Rc<Shared>,
     /// The start of this buffer in the pool's mapping.
     ptr: NonNull<u8>,
@@ -179,6 +181,7 @@ impl FixedBufPool {
             first,
         });
         Ok(FixedBufPool {
+            _core: std::marker::PhantomData,
             shared: Rc::new(shared),
         })
     }
@@ -188,6 +191,7 @@ impl FixedBufPool {
     pub fn get(&self) -> Option<FixedBuf> {
         let index = self.shared.free.borrow_mut().pop()?;
         Some(FixedBuf {
+            _core: std::marker::PhantomData,
             ptr: self.shared.buf_ptr(index),
             shared: self.shared.clone(),
             index,

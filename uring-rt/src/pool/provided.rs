@@ -80,6 +80,7 @@ const NO_BUFFER: u16 = u16::MAX;
 /// ```
 #[derive(Clone)]
 pub struct BufPool {
+    _core: crate::marker::NotSend,
     pub(crate) shared: Rc<Shared>,
 }
 
@@ -189,7 +190,10 @@ impl BufPool {
         for bid in 0..count {
             shared.provide(bid);
         }
-        Ok(BufPool { shared })
+        Ok(BufPool {
+            _core: std::marker::PhantomData,
+            shared,
+        })
     }
 
     /// The number of buffers.
@@ -353,6 +357,7 @@ impl Shared {
             offset
         };
         PooledBuf {
+            _core: std::marker::PhantomData,
             shared: self.clone(),
             bid,
             ptr: self.addr(bid, offset),
@@ -364,6 +369,7 @@ impl Shared {
     /// none).
     pub(crate) fn empty(self: &Rc<Self>) -> PooledBuf {
         PooledBuf {
+            _core: std::marker::PhantomData,
             shared: self.clone(),
             bid: NO_BUFFER,
             ptr: self.mem.as_ptr(),
@@ -416,6 +422,7 @@ impl Drop for Shared {
 /// Derefs to the received bytes, and is an [`IoBuf`], so it can be written
 /// out (echoed, forwarded) without a copy.
 pub struct PooledBuf {
+    _core: crate::marker::NotSend,
     shared: Rc<Shared>,
     bid: u16,
     ptr: *const u8,

@@ -44,6 +44,7 @@ use crate::net::{NetConfig, ToSocketAddrs};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpListener {
+    _core: crate::marker::NotSend,
     socket: Socket,
     /// Options applied to every accepted stream.
     config: NetConfig,
@@ -94,6 +95,7 @@ impl TcpListener {
             socket.bind(&raw)?;
             socket.listen(config.backlog)?;
             Ok(TcpListener {
+                _core: std::marker::PhantomData,
                 socket,
                 config: config.clone(),
                 family,
@@ -120,6 +122,7 @@ impl TcpListener {
         };
         let socket = Socket::from_owned(owned_from_std(listener))?;
         Ok(TcpListener {
+            _core: std::marker::PhantomData,
             socket,
             config: NetConfig::default(),
             family,

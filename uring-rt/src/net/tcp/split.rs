@@ -8,6 +8,7 @@ use crate::net::socket::Socket;
 /// [`into_split`](super::TcpStream::into_split).
 #[derive(Debug)]
 pub struct OwnedReadHalf {
+    _core: crate::marker::NotSend,
     socket: Socket,
 }
 
@@ -15,6 +16,7 @@ pub struct OwnedReadHalf {
 /// [`into_split`](super::TcpStream::into_split).
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
+    _core: crate::marker::NotSend,
     socket: Socket,
     /// Whether dropping it shuts the write side down (not when it is
     /// reunited with its read half).
@@ -24,9 +26,11 @@ pub struct OwnedWriteHalf {
 pub(super) fn new(socket: Socket) -> (OwnedReadHalf, OwnedWriteHalf) {
     (
         OwnedReadHalf {
+            _core: std::marker::PhantomData,
             socket: socket.clone(),
         },
         OwnedWriteHalf {
+            _core: std::marker::PhantomData,
             socket,
             shutdown_on_drop: true,
         },

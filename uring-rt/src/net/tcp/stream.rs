@@ -1,6 +1,7 @@
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
@@ -39,12 +40,16 @@ use crate::BufResult;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpStream {
+    _core: crate::marker::NotSend,
     socket: Socket,
 }
 
 impl TcpStream {
     pub(crate) fn from_socket(socket: Socket) -> TcpStream {
-        TcpStream { socket }
+        TcpStream {
+            _core: PhantomData,
+            socket,
+        }
     }
 
     /// Connects to `addr` with [`NetConfig::default()`] (nodelay on),
@@ -151,7 +156,10 @@ impl TcpStream {
         let socket = Socket::new(raw.family(), libc::SOCK_STREAM)?;
         socket.apply_stream(config, raw.family())?;
         socket.connect(raw).await?;
-        Ok(TcpStream { socket })
+        Ok(TcpStream {
+            _core: PhantomData,
+            socket,
+        })
     }
 
     /// Adopts a connected std stream (switching it to the current backend's
@@ -167,6 +175,7 @@ impl TcpStream {
     #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
+            _core: PhantomData,
             socket: Socket::from_owned(owned_from_std(stream))?,
         })
     }

@@ -13,6 +13,7 @@ use crate::BufResult;
 
 /// A Unix-domain datagram socket. Methods take `&self`.
 pub struct UnixDatagram {
+    _core: crate::marker::NotSend,
     socket: Socket,
 }
 
@@ -31,7 +32,10 @@ impl UnixDatagram {
         let raw = to_raw(path.as_ref())?;
         let socket = Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM)?;
         socket.bind(&raw)?;
-        Ok(UnixDatagram { socket })
+        Ok(UnixDatagram {
+            _core: std::marker::PhantomData,
+            socket,
+        })
     }
 
     /// An unbound socket (it can send, and receive replies once connected).
@@ -46,6 +50,7 @@ impl UnixDatagram {
     #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
+            _core: std::marker::PhantomData,
             socket: Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM)?,
         })
     }
@@ -64,9 +69,11 @@ impl UnixDatagram {
         let (a, b) = socketpair(libc::SOCK_DGRAM)?;
         Ok((
             UnixDatagram {
+                _core: std::marker::PhantomData,
                 socket: Socket::from_accepted(a),
             },
             UnixDatagram {
+                _core: std::marker::PhantomData,
                 socket: Socket::from_accepted(b),
             },
         ))
@@ -84,6 +91,7 @@ impl UnixDatagram {
     #[track_caller]
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
+            _core: std::marker::PhantomData,
             socket: Socket::from_owned(owned_from_std(socket))?,
         })
     }

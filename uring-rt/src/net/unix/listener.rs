@@ -11,6 +11,7 @@ use crate::net::{Incoming, NetConfig};
 
 /// A Unix-domain socket listening for connections.
 pub struct UnixListener {
+    _core: crate::marker::NotSend,
     socket: Socket,
     /// Connections the kernel accepted for accepts that were cancelled.
     stash: Stash,
@@ -49,6 +50,7 @@ impl UnixListener {
         socket.bind(&raw)?;
         socket.listen(config.backlog)?;
         Ok(UnixListener {
+            _core: std::marker::PhantomData,
             socket,
             stash: Stash::default(),
         })
@@ -66,6 +68,7 @@ impl UnixListener {
     #[track_caller]
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         Ok(UnixListener {
+            _core: std::marker::PhantomData,
             socket: Socket::from_owned(owned_from_std(listener))?,
             stash: Stash::default(),
         })

@@ -11,12 +11,16 @@ use crate::Driver;
 
 /// A Unix-domain stream connection.
 pub struct UnixStream {
+    _core: crate::marker::NotSend,
     socket: Socket,
 }
 
 impl UnixStream {
     pub(crate) fn from_socket(socket: Socket) -> UnixStream {
-        UnixStream { socket }
+        UnixStream {
+            _core: std::marker::PhantomData,
+            socket,
+        }
     }
 
     /// Connects to the socket at `path` (or an abstract name).
@@ -54,7 +58,10 @@ impl UnixStream {
         let socket = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM)?;
         socket.apply_common(config, libc::AF_UNIX)?;
         socket.connect(raw).await?;
-        Ok(UnixStream { socket })
+        Ok(UnixStream {
+            _core: std::marker::PhantomData,
+            socket,
+        })
     }
 
     /// A connected pair of streams.
@@ -71,9 +78,11 @@ impl UnixStream {
         let (a, b) = socketpair(libc::SOCK_STREAM)?;
         Ok((
             UnixStream {
+                _core: std::marker::PhantomData,
                 socket: Socket::from_accepted(a),
             },
             UnixStream {
+                _core: std::marker::PhantomData,
                 socket: Socket::from_accepted(b),
             },
         ))
@@ -91,6 +100,7 @@ impl UnixStream {
     #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
+            _core: std::marker::PhantomData,
             socket: Socket::from_owned(owned_from_std(stream))?,
         })
     }
