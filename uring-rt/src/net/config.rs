@@ -18,6 +18,7 @@ use std::time::Duration;
 pub struct NetConfig {
     pub(crate) reuse_addr: bool,
     pub(crate) reuse_port: bool,
+    pub(crate) reuse_port_exclusive: bool,
     pub(crate) backlog: u32,
     pub(crate) nodelay: bool,
     pub(crate) quickack: bool,
@@ -35,6 +36,7 @@ impl Default for NetConfig {
         NetConfig {
             reuse_addr: true,
             reuse_port: false,
+            reuse_port_exclusive: false,
             backlog: 1024,
             nodelay: true,
             quickack: false,
@@ -60,8 +62,45 @@ impl NetConfig {
     /// `SO_REUSEPORT`: several sockets (one per core) bind the same port and
     /// the kernel spreads incoming connections across them. This is how a
     /// sharded server listens on every core.
+    ///
+    /// **Any process of the same user can join the group**: a second copy
+    /// of the server, started by mistake, binds without an error and takes
+    /// its share of the connections, silently. Use
+    /// [`reuse_port_exclusive`](Self::reuse_port_exclusive) for listeners
+    /// that must not share their port with another process.
     pub fn reuse_port(mut self, on: bool) -> Self {
         self.reuse_port = on;
+        self
+    }
+
+    /// `SO_REUSEPORT` among this process's own listeners only (implies
+    /// [`reuse_port`](Self::reuse_port) when on): a TCP listener's
+    /// `bind_with` fails with `AddrInUse` if a listener of another process
+    /// already serves an overlapping address and port.
+    ///
+    /// Linux has no flag for this, so aio checks after `listen`: it
+    /// compares the listeners in `/proc/net/tcp` and `/proc/net/tcp6` with
+    /// the sockets this process holds. Two processes starting at once both
+    /// refuse rather than share. What it cannot stop: a process that binds
+    /// later *without* the check (only the kernel could), and a system
+    /// without `/proc` (nothing is checked there). The kernel already
+    /// refuses other users' processes.
+    ///
+    /// ```no_run
+    /// # aio::Runtime::new().unwrap().block_on(async {
+    /// use aio::net::{NetConfig, TcpListener};
+    /// let cfg = NetConfig::default().reuse_port_exclusive(true);
+    /// // Fails with AddrInUse if another process already serves port 8080.
+    /// let listener = TcpListener::bind_with("0.0.0.0:8080", &cfg)?;
+    /// # let _ = listener;
+    /// # Ok::<(), std::io::Error>(())
+    /// # });
+    /// ```
+    pub fn reuse_port_exclusive(mut self, on: bool) -> Self {
+        self.reuse_port_exclusive = on;
+        if on {
+            self.reuse_port = true;
+        }
         self
     }
 

@@ -16,6 +16,7 @@ pub(crate) mod addr;
 mod config;
 mod incoming;
 mod lookup;
+mod reuse_port;
 pub(crate) mod socket;
 mod split;
 mod tcp;

@@ -94,6 +94,9 @@ impl TcpListener {
             socket.apply_listener(config, family)?;
             socket.bind(&raw)?;
             socket.listen(config.backlog)?;
+            if config.reuse_port_exclusive {
+                crate::net::reuse_port::check_exclusive(from_raw(&socket.local_raw()?)?)?;
+            }
             Ok(TcpListener {
                 _core: std::marker::PhantomData,
                 socket,
