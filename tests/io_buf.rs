@@ -370,3 +370,16 @@ async fn write_all_and_read_exact_over_a_socket_pair() {
         .await
         .expect("the transfer should not hang");
 }
+
+/// A byte-string literal is a buffer as it is: `write_all(b"ping")`.
+#[aio::test]
+async fn byte_string_literals_are_buffers() {
+    let (mut a, mut b) = aio::net::UnixStream::pair().unwrap();
+    let (res, lit) = a.write_all(b"ping").await;
+    assert_eq!(res.unwrap(), 4);
+    assert_eq!(lit, b"ping");
+    assert_eq!(IoBuf::bytes_init(&b"12345"), 5);
+    let (res, got) = b.read_exact(Vec::with_capacity(4)).await;
+    res.unwrap();
+    assert_eq!(got, b"ping");
+}

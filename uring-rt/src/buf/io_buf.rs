@@ -115,6 +115,17 @@ unsafe impl IoBuf for &'static [u8] {
     }
 }
 
+// SAFETY: as for `&'static [u8]`: a byte-string literal (`b"ping"`) is
+// `'static` shared data, so `write_all(b"ping")` needs no `&..[..]`.
+unsafe impl<const N: usize> IoBuf for &'static [u8; N] {
+    fn read_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        N
+    }
+}
+
 // SAFETY: as for `&'static [u8]`; a str's bytes are initialized.
 unsafe impl IoBuf for &'static str {
     fn read_ptr(&self) -> *const u8 {
