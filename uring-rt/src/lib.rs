@@ -4,7 +4,8 @@
 //! thread-per-core launcher.
 //!
 //! Users depend on the `aio` facade, which re-exports this crate under the
-//! paths in DESIGN.md; documentation examples are written against `aio`.
+//! same paths (`aio::net`, `aio::io`, ...); documentation examples are
+//! written against `aio`.
 
 mod blocking;
 pub mod buf;

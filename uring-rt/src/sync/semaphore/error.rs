@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// [`Semaphore::acquire`] failed because the semaphore is closed.
+/// [`Semaphore::acquire`](super::Semaphore::acquire) failed because the semaphore is closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcquireError(pub(super) ());
 
@@ -14,7 +14,7 @@ impl fmt::Display for AcquireError {
 
 impl std::error::Error for AcquireError {}
 
-/// Why [`Semaphore::try_acquire`] failed.
+/// Why [`Semaphore::try_acquire`](super::Semaphore::try_acquire) failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryAcquireError {
     /// The semaphore is closed.
