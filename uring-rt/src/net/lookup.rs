@@ -186,7 +186,7 @@ impl ToSocketAddrsPriv for SocketAddr {
     }
 
     fn single(&self) -> Option<SocketAddr> {
-        Some((*self).into())
+        Some(*self)
     }
 }
 
