@@ -109,19 +109,16 @@ impl TcpStream {
     /// [`connect`](Self::connect) with a deadline that covers the name's
     /// resolution and every address tried.
     ///
-    /// ```
+    /// ```no_run
     /// use std::time::Duration;
     /// use aio::net::TcpStream;
     ///
     /// # aio::Runtime::new().unwrap().block_on(async {
-    /// // 192.0.2.0/24 is TEST-NET-1: nothing answers there.
-    /// let err = TcpStream::connect_timeout("192.0.2.1:80", Duration::from_millis(50))
-    ///     .await
-    ///     .unwrap_err();
-    /// assert!(matches!(
-    ///     err.kind(),
-    ///     std::io::ErrorKind::TimedOut | std::io::ErrorKind::NetworkUnreachable
-    /// ));
+    /// match TcpStream::connect_timeout("example.com:80", Duration::from_secs(3)).await {
+    ///     Ok(stream) => println!("connected to {:?}", stream.peer_addr()),
+    ///     Err(e) if e.kind() == std::io::ErrorKind::TimedOut => println!("no answer in 3 s"),
+    ///     Err(e) => println!("failed: {e}"),
+    /// }
     /// # });
     /// ```
     ///
@@ -341,40 +338,35 @@ impl TcpStream {
     ///
     /// Ops of this stream whose futures were dropped and which the kernel
     /// is still finishing keep running, but no longer close the
-    /// descriptor. Accept on one core, serve on another:
+    /// descriptor. Accept on one core, serve on another (two threads with
+    /// a runtime each here; `aio::cores::mesh` connects real cores):
     ///
     /// ```
-    /// use aio::cores::{channel, Cores};
     /// use aio::io::{AsyncReadRentExt, AsyncWriteRentExt};
     /// use aio::net::{TcpListener, TcpStream};
     ///
-    /// let (tx, rx) = channel::<std::net::TcpStream>(16);
-    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// let addr = listener.local_addr().unwrap();
-    /// let (tx, rx, listener) = (std::sync::Mutex::new(Some(tx)), std::sync::Mutex::new(Some(rx)), std::sync::Mutex::new(Some(listener)));
-    /// Cores::first(1).run(|_| async {
-    ///     // The acceptor hands each connection over as a std stream ...
-    ///     let listener = TcpListener::from_std(listener.lock().unwrap().take().unwrap()).unwrap();
-    ///     let tx = tx.lock().unwrap().take().unwrap();
-    ///     let rx = rx.lock().unwrap().take().unwrap();
-    ///     aio::spawn(async move {
-    ///         let (conn, _) = listener.accept().await.unwrap();
-    ///         tx.send(conn.into_std().unwrap()).await.unwrap();
-    ///     });
-    ///     // ... and the serving side (another core in a real server) adopts it.
-    ///     let server = aio::spawn(async move {
-    ///         let mut conn = TcpStream::from_std(rx.recv().await.unwrap()).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<std::net::TcpStream>();
+    /// // The serving core adopts the connection it is handed.
+    /// let server = std::thread::spawn(move || {
+    ///     aio::Runtime::new().unwrap().block_on(async move {
+    ///         let mut conn = TcpStream::from_std(rx.recv().unwrap()).unwrap();
     ///         let (res, buf) = conn.read_exact(Vec::with_capacity(4)).await;
     ///         res.unwrap();
     ///         conn.write_all(buf).await.0.unwrap();
-    ///     });
-    ///     let mut client = TcpStream::connect(addr).await.unwrap();
-    ///     client.write_all(b"ping".to_vec()).await.0.unwrap();
+    ///     })
+    /// });
+    /// // The accepting core hands it over as a std stream.
+    /// aio::Runtime::new().unwrap().block_on(async move {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (conn, _) = listener.accept().await.unwrap();
+    ///     tx.send(conn.into_std().unwrap()).unwrap();
+    ///     client.write_all(b"ping").await.0.unwrap();
     ///     let (res, buf) = client.read_exact(Vec::with_capacity(4)).await;
     ///     res.unwrap();
     ///     assert_eq!(buf, b"ping");
-    ///     server.await.unwrap();
-    /// }).unwrap();
+    /// });
+    /// server.join().unwrap();
     /// ```
     ///
     /// # Errors
@@ -419,12 +411,14 @@ async fn happy_eyeballs(addrs: &[SocketAddr], config: &NetConfig) -> io::Result<
     let mut start_next = true;
     let mut last = None;
     poll_fn(|cx| loop {
-        if start_next || Pin::new(&mut stagger).poll(cx).is_ready() {
+        let due = std::mem::take(&mut start_next) || Pin::new(&mut stagger).poll(cx).is_ready();
+        if due {
             if let Some(addr) = waiting.next() {
                 running.push(Box::pin(TcpStream::connect_one(addr, config)));
+                // Round again: arms the new stagger, polls the new attempt.
                 stagger = crate::time::sleep(CONNECT_STAGGER);
+                continue;
             }
-            start_next = false;
         }
         let mut i = 0;
         while i < running.len() {
