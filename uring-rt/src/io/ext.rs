@@ -19,8 +19,10 @@ pub trait AsyncReadRentExt: AsyncReadRent {
     /// capacity, which the allocator may have made larger than asked, so
     /// read exactly `n` bytes with `read_exact(vec.slice_mut(..n))`: it
     /// appends them to what `vec` holds (see [`SliceMut`]). For a
-    /// `Box<[u8]>`, the region is the whole slice. An empty region completes
-    /// at once with `Ok(0)` without reading.
+    /// `Box<[u8]>`, the region is the whole slice. An empty region is an
+    /// `InvalidInput` error, as for [`read`](AsyncReadRent::read) (a
+    /// zero-byte read that looked like success would hide a mis-sized
+    /// buffer): skip the call when there is nothing to read.
     ///
     /// Reads that fail with [`ErrorKind::Interrupted`](io::ErrorKind::Interrupted)
     /// are retried.
