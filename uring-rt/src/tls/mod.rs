@@ -73,7 +73,7 @@
 //!
 //! # Errors
 //!
-//! A failed handshake or a corrupt record is an [`io::Error`](std::io::Error)
+//! A failed handshake or a corrupt record is an [`std::io::Error`]
 //! of kind [`InvalidData`](std::io::ErrorKind::InvalidData) whose inner error
 //! is the [`rustls::Error`] (`err.get_ref()` downcasts to it). rustls's
 //! alert for the failure is sent to the peer on a best-effort basis.

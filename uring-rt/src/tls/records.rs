@@ -253,6 +253,14 @@ impl Outgoing {
         matches!(self.state, State::Broken(_))
     }
 
+    /// Whether records can be sent now: the buffer is here and the
+    /// direction is not broken. (`InFlight` here is either a dropped write,
+    /// which the next write reports, or, for a stream driven from both
+    /// directions at once, a write still running.)
+    pub(super) fn is_ready(&self) -> bool {
+        matches!(self.state, State::Ready)
+    }
+
     /// `Ok` if application data may be written.
     ///
     /// # Errors

@@ -98,6 +98,14 @@ use super::records::{Incoming, Outgoing, WRITE_PLAINTEXT};
 /// })
 /// # }
 /// ```
+// Design note: every use of `conn`, `incoming` and `outgoing` is a
+// synchronous step between awaits (`pull`, `decrypt`, `lend`/`restore`,
+// `seal`/`restore`), and each direction has its own record buffer and
+// state. A variant that lets one read and one write be in flight at once
+// through `&self` (for a duplex trait over an inner stream that has one)
+// can keep these three in separate `RefCell`s and run the same steps; it
+// would be a separate type because `get_ref` hands out a plain
+// `&CommonState`, which a `RefCell` cannot.
 pub struct TlsStream<S> {
     /// The inner stream: ciphertext.
     pub(super) io: S,
@@ -161,7 +169,7 @@ impl<S: AsyncWriteRent> TlsStream<S> {
     /// the write direction can, ignoring errors (the failure being reported
     /// matters more than the alert).
     pub(super) async fn send_alert(&mut self) {
-        if self.conn.wants_write() && !self.outgoing.is_broken() {
+        if self.conn.wants_write() && self.outgoing.is_ready() {
             // Best effort: the caller returns the error that caused the alert.
             self.send_records().await.ok();
         }
