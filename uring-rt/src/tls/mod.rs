@@ -106,6 +106,8 @@ mod connector;
 mod handshake;
 mod records;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 pub use acceptor::TlsAcceptor;
 pub use connector::TlsConnector;

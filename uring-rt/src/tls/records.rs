@@ -105,6 +105,12 @@ pub(super) struct Incoming {
 }
 
 impl Incoming {
+    /// The record buffer's address and capacity, to check it is reused.
+    #[cfg(test)]
+    pub(super) fn buf_identity(&self) -> (usize, usize) {
+        (self.buf.as_ptr() as usize, self.buf.capacity())
+    }
+
     pub(super) fn new() -> Incoming {
         Incoming {
             buf: Vec::new(),
@@ -240,6 +246,12 @@ pub(super) struct Outgoing {
 }
 
 impl Outgoing {
+    /// The record buffer's address and capacity, to check it is reused.
+    #[cfg(test)]
+    pub(super) fn buf_identity(&self) -> (usize, usize) {
+        (self.buf.as_ptr() as usize, self.buf.capacity())
+    }
+
     pub(super) fn new() -> Outgoing {
         Outgoing {
             buf: Vec::new(),
