@@ -87,7 +87,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn has_body(head: &[u8]) -> bool {
     head.split(|&b| b == b'\n').any(|line| {
         let line = line.to_ascii_lowercase();
-        (line.starts_with(b"content-length:") && !line.ends_with(b" 0\r") && !line.ends_with(b":0\r"))
+        (line.starts_with(b"content-length:")
+            && !line.ends_with(b" 0\r")
+            && !line.ends_with(b":0\r"))
             || line.starts_with(b"transfer-encoding:")
     })
 }
@@ -96,7 +98,9 @@ fn append_response(out: &mut Vec<u8>) {
     out.extend_from_slice(b"HTTP/1.1 200 OK\r\nServer: aio\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nDate: ");
     DATE.with(|d| {
         let mut d = d.borrow_mut();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.as_secs());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs());
         if d.0 != now {
             *d = (now, http_date(now));
         }
@@ -150,7 +154,10 @@ async fn smoke_client(port: u16, batches: usize) -> io::Result<()> {
             let (res, back) = conn.read(got).await;
             got = back;
             if res? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed",
+                ));
             }
         }
         assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"));
@@ -160,36 +167,51 @@ async fn smoke_client(port: u16, batches: usize) -> io::Result<()> {
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
     let smoke = args.iter().any(|a| a == "--smoke");
     let port: u16 = match (value("--port"), smoke) {
-        (Some(p), _) => p.parse().map_err(|_| io::Error::other("--port: a number"))?,
+        (Some(p), _) => p
+            .parse()
+            .map_err(|_| io::Error::other("--port: a number"))?,
         // Smoke: a port free now (every core binds the same one).
-        (None, true) => std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+        (None, true) => std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port(),
         (None, false) => 8080,
     };
     let cores = match value("--cores") {
-        Some(n) => Cores::first(n.parse().map_err(|_| io::Error::other("--cores: a number"))?),
+        Some(n) => Cores::first(
+            n.parse()
+                .map_err(|_| io::Error::other("--cores: a number"))?,
+        ),
         // Smoke: one core, so no core's exit cuts off another's client.
         None if smoke => Cores::first(1),
         None => Cores::all(),
     };
     let config = NetConfig::default().reuse_port(true);
-    println!("plaintext: http://127.0.0.1:{port}/plaintext on {} cores", cores.cpus()?.len());
-    cores.run(move |_core| {
-        let config = config.clone();
-        async move {
-            let listener = TcpListener::bind_with(("0.0.0.0", port), &config)?;
-            if !smoke {
-                return serve(listener).await;
+    println!(
+        "plaintext: http://127.0.0.1:{port}/plaintext on {} cores",
+        cores.cpus()?.len()
+    );
+    cores
+        .run(move |_core| {
+            let config = config.clone();
+            async move {
+                let listener = TcpListener::bind_with(("0.0.0.0", port), &config)?;
+                if !smoke {
+                    return serve(listener).await;
+                }
+                let server = aio::spawn(serve(listener));
+                smoke_client(port, 50).await?;
+                server.abort();
+                println!("smoke: 800 pipelined requests answered");
+                Ok(())
             }
-            let server = aio::spawn(serve(listener));
-            smoke_client(port, 50).await?;
-            server.abort();
-            println!("smoke: 800 pipelined requests answered");
-            Ok(())
-        }
-    })?
-    .into_iter()
-    .collect()
+        })?
+        .into_iter()
+        .collect()
 }

@@ -27,6 +27,8 @@ pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 pub use buf::BufResult;
 pub use driver::Driver;
