@@ -36,7 +36,9 @@ async fn futures_read_to_end_gets_every_byte() {
     };
     let mut io = Compat::new(server);
     let mut got = Vec::new();
-    let n = within(LIMIT, "read_to_end", io.read_to_end(&mut got)).await.unwrap();
+    let n = within(LIMIT, "read_to_end", io.read_to_end(&mut got))
+        .await
+        .unwrap();
     writer.await.unwrap();
     assert_eq!(n, data.len());
     assert_eq!(first_difference(&got, &data), None, "bytes differ");
@@ -52,7 +54,9 @@ async fn futures_write_all_and_close_over_a_unix_stream() {
         (b, got)
     });
     let mut io = Compat::new(a);
-    within(LIMIT, "write_all", io.write_all(&data)).await.unwrap();
+    within(LIMIT, "write_all", io.write_all(&data))
+        .await
+        .unwrap();
     within(LIMIT, "close", io.close()).await.unwrap();
     let (mut b, got) = within(LIMIT, "reader", reader).await.unwrap();
     assert_eq!(first_difference(&got, &data), None, "bytes differ");

@@ -81,13 +81,24 @@ async fn http1_keep_alive_200_requests_bodies_up_to_1_mib() {
             assert_eq!(resp.headers()["x-path"], format!("/r/{i}").as_str());
             let got = resp.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(got.len(), body.len(), "request {i}: echoed length");
-            assert_eq!(first_difference(&got, &body), None, "request {i}: bytes differ");
+            assert_eq!(
+                first_difference(&got, &body),
+                None,
+                "request {i}: bytes differ"
+            );
         }
     })
     .await;
-    assert_eq!(accepted.get(), 1, "all 200 requests went over one connection");
+    assert_eq!(
+        accepted.get(),
+        1,
+        "all 200 requests went over one connection"
+    );
     drop(sender);
-    within(LIMIT, "client connection ends", conn).await.unwrap().unwrap();
+    within(LIMIT, "client connection ends", conn)
+        .await
+        .unwrap()
+        .unwrap();
     server.abort();
 }
 
@@ -137,7 +148,11 @@ async fn h2c_100_concurrent_streams() {
             assert_eq!(resp.headers()["x-path"], format!("/s/{i}").as_str());
             let got = resp.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(got.len(), body.len(), "stream {i}: echoed length");
-            assert_eq!(first_difference(&got, &body), None, "stream {i}: bytes differ");
+            assert_eq!(
+                first_difference(&got, &body),
+                None,
+                "stream {i}: bytes differ"
+            );
         }));
     }
     within(LIMIT, "100 concurrent h2 streams", async {
@@ -147,8 +162,14 @@ async fn h2c_100_concurrent_streams() {
     })
     .await;
     drop(sender);
-    within(LIMIT, "client connection ends", conn).await.unwrap().unwrap();
-    within(LIMIT, "server connection ends", server).await.unwrap().unwrap();
+    within(LIMIT, "client connection ends", conn)
+        .await
+        .unwrap()
+        .unwrap();
+    within(LIMIT, "server connection ends", server)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[aio::test]
@@ -171,10 +192,19 @@ async fn hyper_header_read_timeout_fires_on_hyper_timer() {
         .0
         .unwrap();
     let res = within(LIMIT, "header read timeout", server).await.unwrap();
-    assert!(res.is_err(), "the server should give up on the silent client");
+    assert!(
+        res.is_err(),
+        "the server should give up on the silent client"
+    );
     let waited = start.elapsed();
-    assert!(waited >= Duration::from_millis(90), "timed out after {waited:?}");
-    assert!(waited < Duration::from_secs(10), "timed out after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(90),
+        "timed out after {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(10),
+        "timed out after {waited:?}"
+    );
     // The connection is closed.
     let (res, _) = silent.read(Vec::with_capacity(1024)).await;
     assert!(matches!(res, Ok(0) | Err(_)), "{res:?}");

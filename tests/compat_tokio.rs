@@ -51,15 +51,21 @@ async fn tokio_copy_moves_3_mib_between_two_connections() {
         aio::spawn(async move {
             let (res, _) = a_client.write_all(data).await;
             res.unwrap();
-            aio::io::AsyncWriteRent::shutdown(&mut a_client).await.unwrap();
+            aio::io::AsyncWriteRent::shutdown(&mut a_client)
+                .await
+                .unwrap();
         })
     };
     let receiver = aio::spawn(read_all(b_client));
     let mut from = Compat::new(a_server);
     let mut to = Compat::new(b_server);
-    let copied = within(LIMIT, "tokio::io::copy", tokio::io::copy(&mut from, &mut to))
-        .await
-        .unwrap();
+    let copied = within(
+        LIMIT,
+        "tokio::io::copy",
+        tokio::io::copy(&mut from, &mut to),
+    )
+    .await
+    .unwrap();
     assert_eq!(copied, data.len() as u64);
     to.shutdown().await.unwrap();
     sender.await.unwrap();
@@ -137,7 +143,10 @@ async fn writes_wait_for_a_slow_reader_and_arrive_intact() {
         }),
     )
     .await;
-    assert!(pendings > 0, "16 MiB to a stalled reader never saw backpressure");
+    assert!(
+        pendings > 0,
+        "16 MiB to a stalled reader never saw backpressure"
+    );
     io.shutdown().await.unwrap();
     let got = within(LIMIT, "slow reader", reader).await.unwrap();
     assert_eq!(got.len(), data.len(), "bytes received");
@@ -168,10 +177,18 @@ async fn flush_means_every_accepted_byte_was_written() {
     io.write_all(&data).await.unwrap();
     io.flush().await.unwrap();
     // The stream is still open; the peer can read all of it now.
-    let (res, got) = within(LIMIT, "read_exact", peer.read_exact(Vec::with_capacity(data.len()))).await;
+    let (res, got) = within(
+        LIMIT,
+        "read_exact",
+        peer.read_exact(Vec::with_capacity(data.len())),
+    )
+    .await;
     res.unwrap();
     assert_eq!(first_difference(&got, &data), None, "bytes differ");
-    assert!(io.get_mut().is_some(), "nothing in flight after a flush and no read");
+    assert!(
+        io.get_mut().is_some(),
+        "nothing in flight after a flush and no read"
+    );
 }
 
 #[aio::test]

@@ -103,7 +103,10 @@ impl<T> Compat<T> {
     /// If `capacity` is 0.
     #[track_caller]
     pub fn with_capacity(inner: T, capacity: usize) -> Compat<T> {
-        assert!(capacity > 0, "Compat::with_capacity: the capacity must be at least 1 byte");
+        assert!(
+            capacity > 0,
+            "Compat::with_capacity: the capacity must be at least 1 byte"
+        );
         Compat {
             inner: Rc::new(inner),
             read: ReadSide::new(capacity),

@@ -12,11 +12,16 @@ use crate::io::AsyncRentDuplex;
 
 /// See [`Compat`] for the copy, cancel and error semantics.
 impl<T: AsyncRentDuplex + 'static> AsyncRead for Compat<T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let room = buf.len();
-        this.read
-            .poll_read_with(&this.inner, cx, room, |data| buf[..data.len()].copy_from_slice(data))
+        this.read.poll_read_with(&this.inner, cx, room, |data| {
+            buf[..data.len()].copy_from_slice(data)
+        })
     }
 }
 
@@ -35,7 +40,11 @@ impl<T: AsyncRentDuplex + 'static> AsyncBufRead for Compat<T> {
 /// See [`Compat`] for the copy, backpressure and flush semantics;
 /// `poll_close` flushes, then shuts the write side down.
 impl<T: AsyncRentDuplex + 'static> AsyncWrite for Compat<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.write
             .poll_write_vectored(&this.inner, cx, &[IoSlice::new(buf)])

@@ -28,7 +28,11 @@ impl<T: AsyncRentDuplex + 'static> Read for Compat<T> {
 /// (no flattening copy on its side); the adapter copies them once, into its
 /// write buffer.
 impl<T: AsyncRentDuplex + 'static> Write for Compat<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.write
             .poll_write_vectored(&this.inner, cx, &[IoSlice::new(buf)])

@@ -110,7 +110,11 @@ impl Drop for HyperSleep {
         }
         // Taken out first, so the aio `Sleep` disarms outside the borrow.
         let sleep = SLEEPS
-            .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.try_remove(self.key)))
+            .try_with(|s| {
+                s.try_borrow_mut()
+                    .ok()
+                    .and_then(|mut s| s.try_remove(self.key))
+            })
             .ok()
             .flatten();
         drop(sleep);

@@ -40,7 +40,11 @@ impl<T: AsyncRentDuplex + 'static> AsyncBufRead for Compat<T> {
 /// See [`Compat`] for the copy, backpressure and flush semantics;
 /// `poll_shutdown` flushes, then shuts the write side down.
 impl<T: AsyncRentDuplex + 'static> AsyncWrite for Compat<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.write
             .poll_write_vectored(&this.inner, cx, &[IoSlice::new(buf)])
