@@ -70,8 +70,9 @@ const DEFAULT_CAPACITY: usize = 64 * 1024;
 ///
 /// # Examples
 ///
-/// ```ignore
-/// // (needs the `tokio-io` feature)
+/// ```no_run
+/// # #[cfg(feature = "tokio-io")]
+/// # aio::Runtime::new()?.block_on(async {
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 ///
 /// let stream = aio::net::TcpStream::connect("127.0.0.1:8080").await?;
@@ -80,6 +81,9 @@ const DEFAULT_CAPACITY: usize = 64 * 1024;
 /// io.flush().await?;
 /// let mut pong = [0; 4];
 /// io.read_exact(&mut pong).await?;
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Compat<T> {
     /// The stream, shared with the operations in flight (each holds a

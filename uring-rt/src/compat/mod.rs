@@ -11,14 +11,26 @@
 //!   spawn its `!Send` connection tasks on the current core and arm its
 //!   timers on aio's timer wheel.
 //!
-//! ```ignore
-//! // (needs the `hyper` feature and hyper's `server` + `http1` features)
+//! ```no_run
+//! # #[cfg(all(feature = "hyper", feature = "tokio-io"))]
+//! # aio::Runtime::new()?.block_on(async {
+//! # let service = hyper::service::service_fn(|_req| async {
+//! #     Ok::<_, std::convert::Infallible>(hyper::Response::new(String::from("hi")))
+//! # });
+//! let listener = aio::net::TcpListener::bind("127.0.0.1:8080")?;
 //! let (stream, _) = listener.accept().await?;
 //! hyper::server::conn::http1::Builder::new()
 //!     .timer(aio::compat::HyperTimer::new())
 //!     .serve_connection(aio::compat::Compat::new(stream), service)
-//!     .await?;
+//!     .await
+//!     .map_err(std::io::Error::other)?;
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! (The server needs hyper's `server` and `http1` features, and a body
+//! type; `aio/examples/http_server.rs` is a complete one.)
 
 #![forbid(unsafe_code)]
 
