@@ -93,7 +93,7 @@ async fn a_dropped_read_future_loses_no_bytes() {
     // Another cancelled read, this time with bytes already waiting.
     let mut got = Vec::new();
     let mut small = [0u8; 7];
-    let n = io.read(&mut small).await.unwrap();
+    let n = within(LIMIT, "read", io.read(&mut small)).await.unwrap();
     got.extend_from_slice(&small[..n]);
     within(LIMIT, "read_to_end", io.read_to_end(&mut got))
         .await
