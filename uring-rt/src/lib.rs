@@ -10,6 +10,8 @@
 mod blocking;
 pub mod buf;
 mod cancel;
+#[cfg(any(feature = "tokio-io", feature = "futures-io", feature = "hyper"))]
+pub mod compat;
 mod coop;
 pub mod cores;
 mod driver;

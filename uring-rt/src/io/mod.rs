@@ -9,9 +9,14 @@
 //! On top of them: [`BufReader`] (buffered reads, `read_line`, `read_until`,
 //! [`Lines`] as a stream), [`BufWriter`] (coalesced writes) and
 //! [`LengthDelimited`] (length-prefixed frames).
+//!
+//! [`AsyncRentDuplex`] is implemented by streams whose reads and writes may
+//! be in flight at once through shared references (TCP and Unix streams);
+//! the poll-based adapters of `aio::compat` build on it.
 
 mod buf_reader;
 mod buf_writer;
+mod duplex;
 mod ext;
 mod length_delimited;
 mod lines;
@@ -22,6 +27,7 @@ mod write;
 
 pub use buf_reader::BufReader;
 pub use buf_writer::BufWriter;
+pub use duplex::AsyncRentDuplex;
 pub(crate) use ext::timed_out_if_cancelled;
 pub use ext::{AsyncReadRentExt, AsyncWriteRentExt};
 pub use length_delimited::LengthDelimited;

@@ -408,6 +408,33 @@ macro_rules! stream_write_impl {
     };
 }
 
+/// Implements `AsyncRentDuplex` for a stream type whose `socket` field is a
+/// connected stream `Socket`: recv(2) and send(2) are independent kernel
+/// operations, so a read and a write may be in flight at once.
+macro_rules! stream_duplex_impl {
+    ($ty:ty) => {
+        impl $crate::io::AsyncRentDuplex for $ty {
+            async fn read_shared<B: $crate::buf::IoBufMut>(
+                &self,
+                buf: B,
+            ) -> $crate::BufResult<usize, B> {
+                self.socket.recv(buf).await
+            }
+
+            async fn write_shared<B: $crate::buf::IoBuf>(
+                &self,
+                buf: B,
+            ) -> $crate::BufResult<usize, B> {
+                self.socket.send(buf).await
+            }
+
+            async fn shutdown_shared(&self) -> std::io::Result<()> {
+                self.socket.shutdown(std::net::Shutdown::Write).await
+            }
+        }
+    };
+}
+
 /// Adds the pooled receives to a stream type whose `socket` field is a
 /// connected stream `Socket` (a stream or its read half).
 macro_rules! stream_pooled_impl {
@@ -453,4 +480,6 @@ macro_rules! stream_pooled_impl {
     };
 }
 
-pub(crate) use {fd_impls, stream_pooled_impl, stream_read_impl, stream_write_impl};
+pub(crate) use {
+    fd_impls, stream_duplex_impl, stream_pooled_impl, stream_read_impl, stream_write_impl,
+};

@@ -396,6 +396,7 @@ crate::net::socket::stream_read_impl!(TcpStream);
 crate::net::socket::stream_pooled_impl!(TcpStream);
 
 crate::net::socket::stream_write_impl!(TcpStream);
+crate::net::socket::stream_duplex_impl!(TcpStream);
 
 /// How long a connect to one address may run alone before the next
 /// address is tried alongside it (RFC 8305's recommended value).

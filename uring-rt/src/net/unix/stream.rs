@@ -160,6 +160,7 @@ crate::net::socket::stream_read_impl!(UnixStream);
 crate::net::socket::stream_pooled_impl!(UnixStream);
 
 crate::net::socket::stream_write_impl!(UnixStream);
+crate::net::socket::stream_duplex_impl!(UnixStream);
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
