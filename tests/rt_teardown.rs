@@ -22,9 +22,7 @@ struct Witness(&'static str, Log);
 
 impl Drop for Witness {
     fn drop(&mut self) {
-        self.1
-            .borrow_mut()
-            .push((self.0, std::thread::panicking()));
+        self.1.borrow_mut().push((self.0, std::thread::panicking()));
     }
 }
 
@@ -74,7 +72,10 @@ fn a_panicking_root_future_drops_the_tasks_before_the_panic_leaves_block_on() {
         // The root's locals go first, then the tasks.
         assert_eq!(log.borrow()[0], ("root future", true));
         // And the runtime is still usable.
-        assert_eq!(rt.block_on(async { aio::spawn(async { 7 }).await.unwrap() }), 7);
+        assert_eq!(
+            rt.block_on(async { aio::spawn(async { 7 }).await.unwrap() }),
+            7
+        );
     }
 }
 
@@ -185,10 +186,8 @@ fn dropping_the_runtime_drops_tasks_without_panicking() {
 #[test]
 fn shutdown_timeout_returns_within_the_bound_with_a_stuck_op() {
     for driver in drivers() {
-        let dir = std::env::temp_dir().join(format!(
-            "aio-teardown-{}-{driver:?}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("aio-teardown-{}-{driver:?}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let fifo = dir.join("fifo");

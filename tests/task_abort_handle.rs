@@ -68,7 +68,10 @@ async fn abort_from_another_thread_wakes_a_parked_runtime_and_drops_the_task() {
         .unwrap_err();
     let took = start.elapsed();
     assert!(err.is_cancelled(), "{err:?}");
-    assert!(dropped.load(Ordering::SeqCst), "the task's future was not dropped");
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the task's future was not dropped"
+    );
     assert!(
         took < Duration::from_secs(3),
         "the abort took {took:?} to reach a parked {:?} runtime",
@@ -145,7 +148,10 @@ async fn abort_handle_on_the_owner_thread_behaves_like_join_handle_abort() {
     aio::task::yield_now().await;
     let abort = handle.abort_handle();
     abort.abort();
-    assert!(!abort.is_finished(), "the task is dropped by the runtime, not by abort()");
+    assert!(
+        !abort.is_finished(),
+        "the task is dropped by the runtime, not by abort()"
+    );
     let err = handle.await.unwrap_err();
     assert!(err.is_cancelled());
     assert!(dropped.load(Ordering::SeqCst));
@@ -194,7 +200,10 @@ async fn many_remote_aborts() {
         aborts
     });
     for h in handles {
-        assert!(within(LIMIT, "remote abort", h).await.unwrap_err().is_cancelled());
+        assert!(within(LIMIT, "remote abort", h)
+            .await
+            .unwrap_err()
+            .is_cancelled());
     }
     assert_eq!(drops.load(Ordering::SeqCst), 200);
     assert!(thread.join().unwrap().iter().all(AbortHandle::is_finished));

@@ -44,7 +44,10 @@ async fn a_constrained_loop_yields_to_a_timer() {
     let saw = aio::spawn(drain_until_fired(fired, Duration::from_secs(2)))
         .await
         .unwrap();
-    assert!(saw, "the budget never made the loop yield to the timer task");
+    assert!(
+        saw,
+        "the budget never made the loop yield to the timer task"
+    );
 }
 
 #[aio::test]
@@ -75,7 +78,10 @@ async fn unconstrained_in_the_root_future() {
 async fn support_wait(flag: &Rc<Cell<bool>>) {
     let start = Instant::now();
     while !flag.get() {
-        assert!(start.elapsed() < Duration::from_secs(5), "the timer task never ran");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the timer task never ran"
+        );
         aio::time::sleep(Duration::from_millis(1)).await;
     }
 }

@@ -32,7 +32,9 @@ async fn id_inside_equals_the_handles_id() {
 #[aio::test]
 async fn ids_are_unique() {
     let mut seen = HashSet::new();
-    let handles: Vec<_> = (0..1000).map(|_| aio::spawn(async { task::id() })).collect();
+    let handles: Vec<_> = (0..1000)
+        .map(|_| aio::spawn(async { task::id() }))
+        .collect();
     for h in handles {
         let id = h.id();
         assert_eq!(h.await.unwrap(), id);
@@ -76,7 +78,10 @@ fn no_id_outside_a_task() {
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap();
-    assert!(msg.contains("aio::task::id") && msg.contains("try_id"), "{msg}");
+    assert!(
+        msg.contains("aio::task::id") && msg.contains("try_id"),
+        "{msg}"
+    );
     for driver in drivers() {
         runtime(driver).block_on(async {
             // The root future of block_on is not a task.
@@ -120,7 +125,11 @@ fn id_in_the_future_destructor() {
             (aborted, h.id())
         });
         drop(rt);
-        assert_eq!(*log.borrow(), [Some(aborted), Some(at_shutdown)], "{driver:?}");
+        assert_eq!(
+            *log.borrow(),
+            [Some(aborted), Some(at_shutdown)],
+            "{driver:?}"
+        );
     }
 }
 
@@ -129,7 +138,10 @@ async fn display_and_debug() {
     let h = aio::spawn(async {});
     let id = h.id();
     let shown = id.to_string();
-    assert!(shown.parse::<u64>().is_ok(), "Display is the bare number: {shown}");
+    assert!(
+        shown.parse::<u64>().is_ok(),
+        "Display is the bare number: {shown}"
+    );
     assert_eq!(format!("{id:?}"), format!("Id({shown})"));
     h.await.unwrap();
 }

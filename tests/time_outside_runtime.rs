@@ -37,7 +37,9 @@ fn panic_of(f: impl FnOnce()) -> (String, String, u32) {
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
-    let (file, line) = LOCATION.with(|l| l.borrow_mut().take()).expect("no location");
+    let (file, line) = LOCATION
+        .with(|l| l.borrow_mut().take())
+        .expect("no location");
     (msg, file, line)
 }
 

@@ -125,7 +125,8 @@ async fn dropping_a_timeout_drops_its_future() {
 fn polling_outside_a_runtime_panics() {
     let t = aio::Runtime::new()
         .unwrap()
-        .block_on(async { timeout(ms(1), pending::<()>()) });
-    let mut t = pin!(t);
+        .block_on(async { (timeout(ms(1), pending::<()>()),) });
+    // (In a tuple above, so the async block does not yield a future.)
+    let mut t = pin!(t.0);
     let _ = t.as_mut().poll(&mut Context::from_waker(Waker::noop()));
 }
