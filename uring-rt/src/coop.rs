@@ -10,11 +10,14 @@
 //! which goes to the back of the run queue. Outside an executor poll there
 //! is no budget and nothing is limited.
 //!
-//! A leaf: the driver's `Op` and the channels call [`poll_proceed`] (and
-//! [`refund`] when they turn out not ready); the runtime calls
-//! [`budgeted`] around each poll.
+//! A leaf: the driver's `Op`, the channels and `task::consume_budget` call
+//! [`poll_proceed`] (and [`refund`] when they turn out not ready); the
+//! runtime calls [`budgeted`] around each poll, and
+//! `task::unconstrained` calls [`unconstrained`] around its inner one.
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Ready operations per task poll (tokio's value).
@@ -39,6 +42,14 @@ impl Drop for Restore {
 /// budget.
 pub(crate) fn budgeted<R>(f: impl FnOnce() -> R) -> R {
     let _restore = Restore(LEFT.with(|l| l.replace(Some(BUDGET))));
+    f()
+}
+
+/// Runs `f` (one poll of an `unconstrained` future) with no budget: nothing
+/// inside it is limited or made to yield, and nothing it does is charged to
+/// the enclosing poll's budget, which is restored afterwards.
+pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    let _restore = Restore(LEFT.with(|l| l.replace(None)));
     f()
 }
 
@@ -77,4 +88,34 @@ pub(crate) fn refund() {
 #[allow(dead_code)] // read by the runtime's metrics
 pub(crate) fn yields() -> u64 {
     YIELDS.with(|y| y.get())
+}
+
+/// Future returned by [`aio::task::unconstrained`](crate::task::unconstrained).
+///
+/// # Cancel safety
+///
+/// As cancel safe as the inner future.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Unconstrained<F> {
+    /// Structurally pinned.
+    inner: F,
+}
+
+impl<F> Unconstrained<F> {
+    pub(crate) fn new(inner: F) -> Unconstrained<F> {
+        Unconstrained { inner }
+    }
+}
+
+impl<F: Future> Future for Unconstrained<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned: it is only reached through
+        // this projection while `self` is pinned, `Unconstrained` has no
+        // `Drop` impl, and it is `Unpin` only when `F` is (auto trait).
+        let inner = unsafe { self.map_unchecked_mut(|this| &mut this.inner) };
+        unconstrained(|| inner.poll(cx))
+    }
 }

@@ -97,10 +97,6 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-/// How long dropping a runtime waits for cancelled operations to complete
-/// before leaking what the kernel still owns.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
-
 /// Keys with this bit set belong to the backends themselves (the eventfd
 /// read, cancellations, wait timeouts); op keys never have it.
 pub(crate) const INTERNAL_KEY: u64 = 1 << 63;
@@ -416,6 +412,25 @@ impl IoDriver {
             },
         };
         entry.insert(Slot { gen, cancel, state });
+        key
+    }
+
+    /// Takes a slot for an op that was never handed to the kernel and that
+    /// nothing will ever complete or cancel (the slot says it may not be
+    /// cancelled, as a close): what the shutdown sees of an op the kernel
+    /// never finishes.
+    #[cfg(test)]
+    pub(crate) fn insert_stuck_op(&self) -> u64 {
+        let mut inner = self.inner.borrow_mut();
+        let gen = inner.next_gen;
+        inner.next_gen = (gen + 1) & 0x7fff_ffff;
+        let entry = inner.slots.vacant_entry();
+        let key = (u64::from(gen) << 32) | entry.key() as u64;
+        entry.insert(Slot {
+            gen,
+            cancel: false,
+            state: Lifecycle::Pending(None),
+        });
         key
     }
 
@@ -740,9 +755,9 @@ impl IoDriver {
         }
     }
 
-    /// Cancels every in-flight op, waits up to `SHUTDOWN_GRACE` for their
+    /// Cancels every in-flight op, waits up to `grace` for their
     /// completions, leaks what the kernel still owns, and closes the backend.
-    pub(crate) fn shutdown(&self) {
+    pub(crate) fn shutdown(&self, grace: Duration) {
         {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
@@ -759,7 +774,8 @@ impl IoDriver {
                 .backend
                 .cancel_all(&mut keys, all, &mut inner.completions);
         }
-        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        // An absurd grace (Duration::MAX) waits as long as it takes.
+        let deadline = Instant::now().checked_add(grace);
         let mut panic = None;
         loop {
             let in_flight = {
@@ -767,10 +783,14 @@ impl IoDriver {
                 inner.backend.busy() || inner.slots.iter().any(|(_, s)| s.state.in_flight())
             };
             let now = Instant::now();
-            if !in_flight || now >= deadline {
+            let left = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(now),
+                None => Duration::MAX,
+            };
+            if !in_flight || left.is_zero() {
                 break;
             }
-            let wait = (deadline - now).min(Duration::from_millis(10));
+            let wait = left.min(Duration::from_millis(10));
             match catch_unwind(AssertUnwindSafe(|| self.turn(Some(wait)))) {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => break,

@@ -218,3 +218,47 @@ fn oversized_ring_is_clamped_not_rejected() {
     assert_eq!(rt.driver(), Driver::IoUring);
     rt.block_on(async { Op::submit(Nop).await.unwrap() });
 }
+
+/// `Runtime::shutdown_timeout` bounds the wait for an op the kernel never
+/// completes (issue 14), and a plain drop still waits the default 1 s.
+#[test]
+fn shutdown_timeout_bounds_the_wait_for_a_stuck_op() {
+    for driver in crate::driver::available_drivers() {
+        let build = || RuntimeBuilder::new().driver(driver).build().unwrap();
+
+        let rt = build();
+        rt.block_on(async {
+            crate::driver::context::current().insert_stuck_op();
+        });
+        let start = Instant::now();
+        rt.shutdown_timeout(Duration::from_millis(50));
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(50),
+            "{driver:?}: shutdown_timeout did not wait for the op ({took:?})"
+        );
+        assert!(
+            took < Duration::from_millis(600),
+            "{driver:?}: shutdown_timeout(50 ms) took {took:?}"
+        );
+
+        let rt = build();
+        rt.block_on(async {
+            crate::driver::context::current().insert_stuck_op();
+        });
+        let start = Instant::now();
+        drop(rt);
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+            "{driver:?}: a dropped runtime waits 1 s for a stuck op, took {took:?}"
+        );
+
+        // Nothing stuck: no wait at all, whatever the grace.
+        let rt = build();
+        rt.block_on(async {});
+        let start = Instant::now();
+        rt.shutdown_timeout(Duration::from_secs(3600));
+        assert!(start.elapsed() < Duration::from_millis(500));
+    }
+}

@@ -155,7 +155,7 @@ fn cancels_are_batched_and_shutdown_costs_a_few_syscalls() {
     let before = d.enters();
     let t0 = Instant::now();
     std::mem::forget(ops); // the futures' data stays parked in the driver
-    d.shutdown();
+    d.shutdown(std::time::Duration::from_secs(1));
     let spent = d.enters() - before;
     eprintln!(
         "shutdown with {} ops in flight: {spent} enters, {:?}",

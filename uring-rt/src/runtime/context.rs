@@ -92,6 +92,15 @@ pub(crate) fn in_runtime() -> bool {
     try_with_core(|_| ()).is_some()
 }
 
+/// Panics unless a runtime is running on this thread, naming `function`
+/// (a path such as `aio::time::sleep`) and the caller's line.
+#[track_caller]
+pub(crate) fn assert_in_runtime(function: &str) {
+    if !in_runtime() {
+        panic!("`{function}` {OUTSIDE}");
+    }
+}
+
 /// Runs `f` on the current runtime's timers.
 ///
 /// # Panics

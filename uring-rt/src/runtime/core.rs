@@ -130,8 +130,8 @@ impl Core {
     }
 
     fn complete(&self, task: &TaskRef) {
-        let state = task.state() | COMPLETE;
-        task.set_state(state);
+        task.mark_complete();
+        let state = task.state();
         let registered = self.registry.borrow_mut().remove(task.registry_index());
         if state & JOIN_INTEREST != 0 {
             if let Some(waker) = task.take_join_waker() {
@@ -186,10 +186,13 @@ impl Core {
     /// User code runs throughout (futures' and buffers' destructors,
     /// wakers); a panic in it is re-raised only once the driver is shut
     /// down, so the kernel never writes into memory that unwinding freed.
-    pub(crate) fn shutdown(&self) {
+    ///
+    /// `grace` bounds the wait for the kernel to finish with cancelled
+    /// operations (see `IoDriver::shutdown`).
+    pub(crate) fn shutdown(&self, grace: Duration) {
         self.shared.close();
         let mut panic = catch_unwind(AssertUnwindSafe(|| self.cancel_tasks())).err();
-        if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.driver.shutdown())) {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.driver.shutdown(grace))) {
             panic.get_or_insert(p);
         }
         // Buffers dropped during the driver's shutdown may have spawned.
@@ -201,6 +204,15 @@ impl Core {
         if let Some(p) = panic {
             resume_unwind(p);
         }
+    }
+
+    /// Drops every spawned task while `block_on`'s root future unwinds, so
+    /// their destructors run before the panic leaves `block_on` and see
+    /// `thread::panicking()`. A destructor's own panic is contained (one
+    /// escaping a drop during an unwind would abort the process) and lost.
+    /// The runtime stays usable: its driver and timers are untouched.
+    pub(crate) fn drop_tasks_unwinding(&self) {
+        let _ = catch_unwind(AssertUnwindSafe(|| self.cancel_tasks()));
     }
 
     /// Cancels every registered task (and those their destructors spawn)
@@ -232,7 +244,7 @@ impl Core {
             return;
         }
         task.cancel();
-        task.set_state(task.state() | COMPLETE);
+        task.mark_complete();
         if state & JOIN_INTEREST == 0 {
             task.drop_stage();
         }

@@ -23,6 +23,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use self::core::Core;
 use crate::Driver;
@@ -33,12 +34,46 @@ use crate::Driver;
 /// A `Runtime` is `!Send`: it runs on the thread that built it. For one
 /// runtime per core, see [`aio::cores`](crate::cores).
 ///
-/// Dropping the runtime drops every task, cancels every in-flight operation
-/// and waits (boundedly) for the kernel to finish with their buffers;
-/// anything the kernel still owns after that is leaked, never freed.
+/// # Teardown
+///
+/// Dropping the runtime (or [`shutdown_timeout`](Self::shutdown_timeout))
+/// tears it down in this order, on the runtime's thread:
+///
+/// 1. Remote wakes and aborts are refused from then on; those queued are
+///    released.
+/// 2. Every spawned task's future is dropped (tasks their destructors spawn
+///    too); a `JoinHandle` still held yields a cancelled
+///    [`JoinError`](crate::JoinError).
+/// 3. Every in-flight operation is cancelled, and the runtime waits for
+///    the kernel to finish with their buffers, for at most the grace period
+///    (1 s when the runtime is dropped; the argument of `shutdown_timeout`).
+///    Whatever the kernel still owns after that is leaked, never freed.
+/// 4. Timers and the driver (the ring or the epoll instance) go.
+///
+/// A destructor that panics during steps 2–3 does not cut the teardown
+/// short: the first such panic is re-raised once step 4 is done, so the
+/// kernel never writes into memory that the unwinding freed.
+///
+/// Panics elsewhere follow tokio's (and compio's) rules:
+///
+/// - A task that panics in `poll` has its future dropped during that unwind
+///   (its destructors see [`std::thread::panicking`] return `true`); the
+///   panic is caught there and reported through its `JoinHandle`. The
+///   runtime keeps running.
+/// - When the root future of [`block_on`](Self::block_on) panics, every
+///   spawned task is dropped (step 2 above, also with
+///   `thread::panicking()` true) before the panic leaves `block_on`. A
+///   task's destructor that panics then is contained and its panic lost,
+///   since a second panic escaping during an unwind would abort the
+///   process. The runtime itself stays usable.
 pub struct Runtime {
     core: Rc<Core>,
+    /// How long dropping waits for the kernel to finish with cancelled ops.
+    grace: Duration,
 }
+
+/// The grace period of a runtime that is simply dropped.
+const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 impl Runtime {
     /// Builds a runtime with the default settings ([`Driver::Auto`]).
@@ -54,6 +89,7 @@ impl Runtime {
     pub(crate) fn from_core(core: Core) -> Runtime {
         Runtime {
             core: Rc::new(core),
+            grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 
@@ -62,12 +98,46 @@ impl Runtime {
         self.core.kind()
     }
 
+    /// Shuts the runtime down, waiting at most `timeout` for the kernel to
+    /// finish with cancelled operations, instead of the 1 s a plain drop
+    /// waits (see [Teardown](Self#teardown) for the whole order).
+    ///
+    /// Every task is dropped first, so `timeout` bounds only the wait for
+    /// operations the kernel does not finish promptly once cancelled (a
+    /// blocking-pool job stuck in `open(2)` on a FIFO, a file on a hung
+    /// network mount). Their buffers and descriptors are leaked, never
+    /// freed under the kernel. `Duration::ZERO` does not wait at all, as
+    /// tokio's `shutdown_background` does not.
+    ///
+    /// # Panics
+    ///
+    /// Re-raises the first panic of a task's or buffer's destructor, once
+    /// the teardown is complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = aio::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     aio::spawn(aio::time::sleep(Duration::from_secs(3600)));
+    /// });
+    /// rt.shutdown_timeout(Duration::from_millis(100));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.grace = timeout;
+        drop(self);
+    }
+
     /// Runs `future` to completion on this thread, driving every spawned
     /// task and all I/O meanwhile, and returns its output.
     ///
     /// The future may borrow from the caller and need not be `Send`. A panic
-    /// in it propagates to the caller (a panic in a spawned task does not:
-    /// it is reported through that task's `JoinHandle`).
+    /// in it propagates to the caller, after every spawned task has been
+    /// dropped (see [Teardown](Self#teardown)); a panic in a spawned task
+    /// does not: it is reported through that task's `JoinHandle`.
     ///
     /// # Panics
     ///
@@ -126,6 +196,20 @@ impl Runtime {
         // returns (a panic included), queued SQEs reach the kernel, above
         // all MSG_RINGs waking other cores.
         let flush = FlushOnExit(&self.core);
+        // Declared after `flush`, so it runs first, inside the runtime's
+        // context (task destructors may cancel ops and disarm timers).
+        let unwinding = DropTasksOnUnwind(&self.core);
+        let out = self.run(future);
+        std::mem::forget(unwinding);
+        let out = out?;
+        std::mem::forget(flush);
+        self.core.driver().flush()?;
+        Ok(out)
+    }
+
+    /// `try_block_on`'s loop, with the runtime entered: polls `future` to
+    /// completion.
+    fn run<F: Future>(&self, future: F) -> io::Result<F::Output> {
         let root = Arc::new(RootWaker {
             woken: AtomicBool::new(true),
             shared: self.core.shared().clone(),
@@ -136,8 +220,6 @@ impl Runtime {
         loop {
             if root.woken.swap(false, Ordering::Acquire) {
                 if let Poll::Ready(out) = crate::coop::budgeted(|| future.as_mut().poll(&mut cx)) {
-                    std::mem::forget(flush);
-                    self.core.driver().flush()?;
                     return Ok(out);
                 }
             }
@@ -158,10 +240,19 @@ impl Drop for FlushOnExit<'_> {
     }
 }
 
+/// Drops every spawned task when `block_on` unwinds; forgotten otherwise.
+struct DropTasksOnUnwind<'a>(&'a Core);
+
+impl Drop for DropTasksOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.drop_tasks_unwinding();
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         let _enter = context::enter_for_shutdown(&self.core);
-        self.core.shutdown();
+        self.core.shutdown(self.grace);
     }
 }
 

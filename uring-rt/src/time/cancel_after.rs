@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{deadline_after, sleep_until, Sleep};
+use super::sleep::{deadline_after, Sleep};
 
 /// Runs `future` until `duration` has elapsed, then cancels the kernel
 /// operation it waits on and waits for that operation to finish, so the
@@ -69,7 +69,7 @@ pub fn cancel_after<F: IntoFuture>(duration: Duration, future: F) -> CancelAfter
 pub fn cancel_at<F: IntoFuture>(deadline: Instant, future: F) -> CancelAfter<F::IntoFuture> {
     CancelAfter {
         value: future.into_future(),
-        delay: sleep_until(deadline),
+        delay: Sleep::new(deadline),
         expired: false,
     }
 }

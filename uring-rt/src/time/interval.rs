@@ -5,7 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{deadline_after, sleep_until, Sleep};
+use super::sleep::{deadline_after, Sleep};
+use crate::runtime::context;
 
 /// How late a tick may be before it counts as missed: below this, the
 /// lateness is timer resolution and scheduling noise, and the schedule is
@@ -19,8 +20,8 @@ const MISSED_SLACK: Duration = Duration::from_millis(5);
 ///
 /// # Panics
 ///
-/// Panics if `period` is zero. The returned value panics if polled outside
-/// an aio runtime.
+/// Panics if `period` is zero, or if called outside an aio runtime.
+/// Polling the returned value outside one panics too.
 ///
 /// # Examples
 ///
@@ -40,7 +41,8 @@ pub fn interval(period: Duration) -> Interval {
         !period.is_zero(),
         "`aio::time::interval` period must be non-zero; use a period of at least 1 ns"
     );
-    interval_at(Instant::now(), period)
+    context::assert_in_runtime("aio::time::interval");
+    Interval::new(Instant::now(), period)
 }
 
 /// An [`Interval`] whose first tick completes at `start` and whose ticks are
@@ -48,19 +50,16 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// # Panics
 ///
-/// Panics if `period` is zero. The returned value panics if polled outside
-/// an aio runtime.
+/// Panics if `period` is zero, or if called outside an aio runtime.
+/// Polling the returned value outside one panics too.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
         "`aio::time::interval_at` period must be non-zero; use a period of at least 1 ns"
     );
-    Interval {
-        delay: sleep_until(start),
-        period,
-        missed_tick_behavior: MissedTickBehavior::default(),
-    }
+    context::assert_in_runtime("aio::time::interval_at");
+    Interval::new(start, period)
 }
 
 /// What an [`Interval`] does when ticks were missed: when a tick completes
@@ -124,6 +123,14 @@ pub struct Interval {
 }
 
 impl Interval {
+    fn new(start: Instant, period: Duration) -> Interval {
+        Interval {
+            delay: Sleep::new(start),
+            period,
+            missed_tick_behavior: MissedTickBehavior::default(),
+        }
+    }
+
     /// Waits for the next tick and returns the instant it was scheduled for.
     ///
     /// # Panics

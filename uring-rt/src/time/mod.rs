@@ -9,8 +9,11 @@
 //! completes within about a millisecond after it. Timers that fall due
 //! together wake their tasks in deadline order.
 //!
-//! The futures are runtime-only: they may be created anywhere, but polling
-//! one outside an aio runtime panics.
+//! These are runtime-only: [`sleep`], [`sleep_until`], [`interval`],
+//! [`interval_at`], [`timeout`] and [`timeout_at`] panic when called outside
+//! an aio runtime, pointing at the caller's line (as tokio's do), and
+//! polling their futures outside one panics too. ([`cancel_after`] and
+//! [`cancel_at`] still check only when polled.)
 //!
 //! ```
 //! use std::time::Duration;

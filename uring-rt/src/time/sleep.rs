@@ -19,7 +19,9 @@ use crate::runtime::time::{TimerKey, Timers};
 ///
 /// # Panics
 ///
-/// The returned future panics if polled outside an aio runtime.
+/// Panics if called outside an aio runtime (as tokio's does: a timer needs
+/// the runtime's wheel). Polling the returned future outside one panics
+/// too.
 ///
 /// # Cancel safety
 ///
@@ -34,8 +36,10 @@ use crate::runtime::time::{TimerKey, Timers};
 ///     aio::time::sleep(Duration::from_millis(10)).await;
 /// });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(deadline_after(Instant::now(), duration))
+    context::assert_in_runtime("aio::time::sleep");
+    Sleep::new(deadline_after(Instant::now(), duration))
 }
 
 /// Waits until `deadline`.
@@ -44,7 +48,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 ///
-/// The returned future panics if polled outside an aio runtime.
+/// Panics if called outside an aio runtime. Polling the returned future
+/// outside one panics too.
 ///
 /// # Cancel safety
 ///
@@ -62,11 +67,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep {
-        deadline,
-        key: None,
-    }
+    context::assert_in_runtime("aio::time::sleep_until");
+    Sleep::new(deadline)
 }
 
 /// `now + duration`, or about 30 years from `now` if that overflows.
@@ -103,6 +107,15 @@ pub struct Sleep {
 }
 
 impl Sleep {
+    /// A sleep until `deadline`, not armed yet. Does not check for a
+    /// runtime: the public constructors do, for their callers' lines.
+    pub(crate) fn new(deadline: Instant) -> Sleep {
+        Sleep {
+            deadline,
+            key: None,
+        }
+    }
+
     /// The instant at which this sleep completes.
     pub fn deadline(&self) -> Instant {
         self.deadline

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{deadline_after, sleep_until, Sleep};
+use super::sleep::{deadline_after, Sleep};
 use super::Elapsed;
 use crate::runtime::context;
 
@@ -19,7 +19,8 @@ use crate::runtime::context;
 ///
 /// # Panics
 ///
-/// The returned future panics if polled outside an aio runtime.
+/// Panics if called outside an aio runtime. Polling the returned future
+/// outside one panics too.
 ///
 /// # Cancel safety
 ///
@@ -39,24 +40,26 @@ use crate::runtime::context;
 ///     assert_eq!(timeout(Duration::from_millis(10), fast).await, Ok(7));
 /// });
 /// ```
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    timeout_at(deadline_after(Instant::now(), duration), future)
+    context::assert_in_runtime("aio::time::timeout");
+    Timeout::new(deadline_after(Instant::now(), duration), future)
 }
 
 /// Runs `future`, giving up at `deadline`. See [`timeout`].
 ///
 /// # Panics
 ///
-/// The returned future panics if polled outside an aio runtime.
+/// Panics if called outside an aio runtime. Polling the returned future
+/// outside one panics too.
 ///
 /// # Cancel safety
 ///
 /// `Timeout` is as cancel safe as `future`: dropping it drops `future`.
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
-    Timeout {
-        value: future.into_future(),
-        delay: sleep_until(deadline),
-    }
+    context::assert_in_runtime("aio::time::timeout_at");
+    Timeout::new(deadline, future)
 }
 
 /// Future returned by [`timeout`] and [`timeout_at`].
@@ -78,6 +81,13 @@ pub struct Timeout<F> {
 }
 
 impl<F> Timeout<F> {
+    fn new<I: IntoFuture<IntoFuture = F>>(deadline: Instant, future: I) -> Timeout<F> {
+        Timeout {
+            value: future.into_future(),
+            delay: Sleep::new(deadline),
+        }
+    }
+
     /// The inner future.
     pub fn get_ref(&self) -> &F {
         &self.value

@@ -4,8 +4,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::raw::{TaskRef, CANCELLED, COMPLETE, JOIN_INTEREST};
-use super::JoinError;
+use super::raw::{TaskRef, COMPLETE, JOIN_INTEREST};
+use super::{AbortHandle, Id, JoinError};
 
 /// An owned permission to await a spawned task's output.
 ///
@@ -37,12 +37,34 @@ impl<T> JoinHandle<T> {
     /// sockets are closed, in-flight operations are cancelled) and awaiting
     /// this handle yields a [`JoinError`] whose `is_cancelled()` is true.
     /// Aborting a finished task does nothing.
+    ///
+    /// A task that aborts itself (through its own handle) runs until its
+    /// next `.await` that returns `Pending`, and is dropped then.
     pub fn abort(&self) {
-        let state = self.raw.state();
-        if state & (COMPLETE | CANCELLED) == 0 {
-            self.raw.set_state(state | CANCELLED);
-            crate::runtime::schedule(self.raw.clone_ref());
-        }
+        self.raw.request_abort();
+    }
+
+    /// A handle that can abort the task from any thread (it is
+    /// `Send + Sync`), without the right to await its output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # aio::Runtime::new().unwrap().block_on(async {
+    /// let handle = aio::spawn(std::future::pending::<()>());
+    /// let abort = handle.abort_handle();
+    /// std::thread::spawn(move || abort.abort()).join().unwrap();
+    /// assert!(handle.await.unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.raw.clone_ref())
+    }
+
+    /// The task's id, the same as [`aio::task::id()`](crate::task::id)
+    /// returns inside it.
+    pub fn id(&self) -> Id {
+        self.raw.id()
     }
 
     /// Whether the task has finished (completed, panicked or been aborted).
@@ -85,6 +107,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -7,13 +7,17 @@
 //! `Send + Sync` as the `Waker` contract demands: waking from another thread
 //! routes the task to its owner's inbox and unparks the owner.
 
+mod abort;
 mod error;
+mod id;
 mod join;
 pub(crate) mod raw;
 
 #[cfg(test)]
 mod soundness_tests;
 
+pub use abort::AbortHandle;
 pub use error::JoinError;
+pub use id::Id;
 pub use join::JoinHandle;
 pub(crate) use raw::TaskRef;

@@ -12,10 +12,18 @@
 //! - `RUNNING`: the future is being polled right now.
 //! - `COMPLETE`: the future is gone. The stage holds the output (`Finished`)
 //!   until the `JoinHandle` takes it, or is `Consumed`. Never cleared.
-//! - `CANCELLED`: `abort()` was called; the next run drops the future instead
-//!   of polling it.
 //! - `JOIN_INTEREST`: a `JoinHandle` exists. Without one, the output is
 //!   dropped as soon as the task completes.
+//!
+//! `Header::flags` holds the two facts other threads may need, atomically
+//! (an `AbortHandle` is `Send + Sync`):
+//!
+//! - `ABORT`: `abort()` was called, on any thread (the caller then
+//!   schedules the task, through the inbox from another thread); the next
+//!   run drops the future instead of polling it. Set by any thread, never
+//!   cleared.
+//! - `DONE`: the mirror of `COMPLETE`, set by the owner when it sets that
+//!   bit (`mark_complete`), read by `AbortHandle::is_finished`.
 //!
 //! # Reference counting
 //!
@@ -36,23 +44,30 @@ use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use super::JoinError;
+use super::{Id, JoinError};
 use crate::runtime::Shared;
 
 pub(crate) const SCHEDULED: u8 = 1;
 pub(crate) const RUNNING: u8 = 2;
 pub(crate) const COMPLETE: u8 = 4;
-pub(crate) const CANCELLED: u8 = 8;
 pub(crate) const JOIN_INTEREST: u8 = 16;
+
+/// `Header::flags`: abort requested (any thread).
+const ABORT: u8 = 1;
+/// `Header::flags`: the task is complete (mirrors `COMPLETE`).
+const DONE: u8 = 2;
 
 /// The type-independent part of a task, at offset 0 of every cell.
 pub(crate) struct Header {
     refs: AtomicUsize,
     state: Cell<u8>,
+    /// `ABORT` and `DONE`: what other threads may read or request.
+    flags: AtomicU8,
+    id: Id,
     /// Index in the owner's task registry while not complete.
     registry_index: Cell<usize>,
     owner: Arc<Shared>,
@@ -112,6 +127,8 @@ impl TaskRef {
             header: Header {
                 refs: AtomicUsize::new(3),
                 state: Cell::new(SCHEDULED | JOIN_INTEREST),
+                flags: AtomicU8::new(0),
+                id: Id::next(),
                 registry_index: Cell::new(usize::MAX),
                 owner,
                 vtable: vtable::<F>(),
@@ -142,6 +159,32 @@ impl TaskRef {
         self.header().state.set(state)
     }
 
+    pub(crate) fn id(&self) -> Id {
+        self.header().id
+    }
+
+    /// Marks the task complete: the owner-side `COMPLETE` bit and the
+    /// `DONE` flag other threads read. Owner thread only.
+    pub(crate) fn mark_complete(&self) {
+        self.set_state(self.state() | COMPLETE);
+        self.header().flags.fetch_or(DONE, Ordering::Release);
+    }
+
+    /// Whether the task is complete; any thread.
+    pub(crate) fn is_done(&self) -> bool {
+        self.header().flags.load(Ordering::Acquire) & DONE != 0
+    }
+
+    /// Requests that the task be dropped at its next run, and schedules it
+    /// (through its owner's inbox from another thread). Any thread. Does
+    /// nothing if the task is complete or an abort was already requested.
+    pub(crate) fn request_abort(&self) {
+        let prev = self.header().flags.fetch_or(ABORT, Ordering::AcqRel);
+        if prev & (ABORT | DONE) == 0 {
+            crate::runtime::schedule(self.clone_ref());
+        }
+    }
+
     pub(crate) fn registry_index(&self) -> usize {
         self.header().registry_index.get()
     }
@@ -159,6 +202,7 @@ impl TaskRef {
         // reference it never took.
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
         let mut cx = Context::from_waker(&waker);
+        let _id = self.id().enter();
         // SAFETY: called on the owner thread (the runtime only polls its own
         // tasks), the header's vtable matches the cell's type.
         unsafe { (self.header().vtable.poll)(self.ptr, &mut cx) }
@@ -166,12 +210,14 @@ impl TaskRef {
 
     /// Drops the future, leaving a cancellation error. Owner thread only.
     pub(crate) fn cancel(&self) {
+        let _id = self.id().enter();
         // SAFETY: owner thread, matching vtable.
         unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
 
     /// Drops the stored output (or future). Owner thread only.
     pub(crate) fn drop_stage(&self) {
+        let _id = self.id().enter();
         // SAFETY: owner thread, matching vtable.
         unsafe { (self.header().vtable.drop_stage)(self.ptr) }
     }
@@ -325,7 +371,7 @@ unsafe fn replace_stage<F: Future>(
 unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
     // SAFETY: ptr is a live TaskCell<F> (vtable matches), owner thread.
     let header = unsafe { ptr.as_ref() };
-    if header.state.get() & CANCELLED != 0 {
+    if header.flags.load(Ordering::Acquire) & ABORT != 0 {
         // SAFETY: same cell, owner thread.
         unsafe { cancel::<F>(ptr) };
         return true;
@@ -341,12 +387,20 @@ unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) 
     // SAFETY: the future lives in a heap cell that is never moved, and it is
     // only ever dropped in place (replace_stage), so it is pinned.
     let fut = unsafe { Pin::new_unchecked(fut) };
-    let result = match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+    let result = match catch_unwind(AssertUnwindSafe(|| {
+        // A panic in `poll` drops the future during the unwind (as tokio's
+        // harness does), so its destructors see `thread::panicking()`.
+        let guard = DropOnUnwind(stage);
+        let res = fut.poll(cx);
+        std::mem::forget(guard);
+        res
+    })) {
         Ok(Poll::Pending) => return false,
         Ok(Poll::Ready(out)) => Ok(out),
         Err(panic) => Err(JoinError::panic(panic)),
     };
-    // Drop the future before publishing the output, as tokio does.
+    // Drop the future before publishing the output, as tokio does (after a
+    // panic the guard already did: the stage is `Consumed`).
     // SAFETY: the stage is ours for the duration (owner thread, no borrow live).
     let drop_panic = unsafe { replace_stage(stage, Stage::Consumed) };
     let result = match (result, drop_panic) {
@@ -360,6 +414,20 @@ unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) 
     // SAFETY: as above; the stage is Consumed, writing over it drops nothing.
     unsafe { ptr::write(stage, Stage::Finished(result)) };
     true
+}
+
+/// Drops the future in place when a poll unwinds; forgotten otherwise.
+struct DropOnUnwind<F: Future>(*mut Stage<F>);
+
+impl<F: Future> Drop for DropOnUnwind<F> {
+    fn drop(&mut self) {
+        // SAFETY: the stage pointer is the cell's (live: the task is being
+        // polled). The `&mut` the poll held ended when `poll` unwound, so
+        // nothing borrows the stage now. A second panic, from a destructor,
+        // is contained by replace_stage (unwinding out of this drop would
+        // abort) and lost: the JoinError carries the poll's panic.
+        let _ = unsafe { replace_stage(self.0, Stage::Consumed) };
+    }
 }
 
 unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
