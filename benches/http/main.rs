@@ -75,14 +75,31 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--servers" => {
                 o.servers = value("--servers")?.split(',').map(str::to_string).collect();
                 if let Some(bad) = o.servers.iter().find(|s| !SERVERS.contains(&s.as_str())) {
-                    return Err(format!("unknown server {bad}; known: {}", SERVERS.join(",")));
+                    return Err(format!(
+                        "unknown server {bad}; known: {}",
+                        SERVERS.join(",")
+                    ));
                 }
             }
-            "--conns" => o.conns = value("--conns")?.parse().map_err(|e| format!("--conns: {e}"))?,
-            "--secs" => o.secs = value("--secs")?.parse().map_err(|e| format!("--secs: {e}"))?,
-            "--rounds" => o.rounds = value("--rounds")?.parse().map_err(|e| format!("--rounds: {e}"))?,
+            "--conns" => {
+                o.conns = value("--conns")?
+                    .parse()
+                    .map_err(|e| format!("--conns: {e}"))?
+            }
+            "--secs" => {
+                o.secs = value("--secs")?
+                    .parse()
+                    .map_err(|e| format!("--secs: {e}"))?
+            }
+            "--rounds" => {
+                o.rounds = value("--rounds")?
+                    .parse()
+                    .map_err(|e| format!("--rounds: {e}"))?
+            }
             "--pipeline" => {
-                o.pipeline = value("--pipeline")?.parse().map_err(|e| format!("--pipeline: {e}"))?
+                o.pipeline = value("--pipeline")?
+                    .parse()
+                    .map_err(|e| format!("--pipeline: {e}"))?
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -156,11 +173,11 @@ fn run(opts: &Options) -> io::Result<()> {
             if have_wrk {
                 let sample = measure(&mut server, opts)?;
                 println!(
-                    "  round {} {name:>14}: {:>9.0} req/s  p50 {:>7.0} us  p99 {:>7.0} us  {:>5.2} us CPU/req",
+                    "  round {} {name:>14}: {:>9.0} req/s  p50 {:>9}  p99 {:>9}  {:>5.2} us CPU/req",
                     round + 1,
                     sample.rps,
-                    sample.p50_us,
-                    sample.p99_us,
+                    us(sample.p50_us),
+                    us(sample.p99_us),
                     sample.cpu_us_per_req
                 );
                 samples[i].push(sample);
@@ -180,7 +197,12 @@ fn run(opts: &Options) -> io::Result<()> {
 fn measure(server: &mut servers::Running, opts: &Options) -> io::Result<Sample> {
     let url = format!("http://127.0.0.1:{}/plaintext", server.port);
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t1", &format!("-c{}", opts.conns), &format!("-d{}s", opts.secs), "--latency"]);
+    cmd.args([
+        "-t1",
+        &format!("-c{}", opts.conns),
+        &format!("-d{}s", opts.secs),
+        "--latency",
+    ]);
     let script;
     if opts.pipeline > 1 {
         script = std::env::temp_dir().join(format!("aio-http-pipeline-{}.lua", std::process::id()));
@@ -210,6 +232,13 @@ fn measure(server: &mut servers::Running, opts: &Options) -> io::Result<Sample> 
         text.lines()
             .find_map(|l| l.trim().strip_prefix(p))
             .map_or(f64::NAN, |v| parse_duration_us(v.trim()))
+            // wrk records one latency per pipelined batch and prints 0 for
+            // the upper percentiles it then lacks: not a measurement.
+            .max(0.0)
+    };
+    let pct = |p: &str| match pct(p) {
+        v if v > 0.0 => v,
+        _ => f64::NAN,
     };
     Ok(Sample {
         rps,
@@ -240,6 +269,15 @@ fn pipeline_script(depth: usize) -> String {
     )
 }
 
+/// A latency for the tables; `-` where wrk gave none.
+fn us(v: f64) -> String {
+    if v.is_nan() {
+        "-".into()
+    } else {
+        format!("{v:.0} us")
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     if v.is_empty() {
@@ -267,9 +305,9 @@ fn report(opts: &Options, samples: &[Vec<Sample>]) {
             None => ("-".into(), "-".into()),
         };
         println!(
-            "| {name} | {rps:.0} | {:.0} us | {:.0} us | {cpu:.2} us | {vs_rps} | {vs_cpu} |",
-            med(i, |s| s.p50_us),
-            med(i, |s| s.p99_us)
+            "| {name} | {rps:.0} | {} | {} | {cpu:.2} us | {vs_rps} | {vs_cpu} |",
+            us(med(i, |s| s.p50_us)),
+            us(med(i, |s| s.p99_us))
         );
     }
     // Paired per-round ratios (same round, adjacent in time) against tokio.
@@ -280,7 +318,10 @@ fn report(opts: &Options, samples: &[Vec<Sample>]) {
                 .zip(&samples[t])
                 .map(|(a, b)| format!("{:.2}", a.cpu_us_per_req / b.cpu_us_per_req))
                 .collect();
-            println!("paired CPU/req ratio {name} / tokio-hyper per round: {}", ratios.join(" "));
+            println!(
+                "paired CPU/req ratio {name} / tokio-hyper per round: {}",
+                ratios.join(" ")
+            );
         }
     }
 }
@@ -288,7 +329,14 @@ fn report(opts: &Options, samples: &[Vec<Sample>]) {
 /// Whether wrk can be used, installing it if missing. A smoke run goes on
 /// without it; a measured run needs it.
 fn ensure_wrk(smoke: bool) -> io::Result<bool> {
-    let found = || Command::new("wrk").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    let found = || {
+        Command::new("wrk")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
     if found() {
         return Ok(true);
     }
@@ -299,15 +347,23 @@ fn ensure_wrk(smoke: bool) -> io::Result<bool> {
         return Ok(true);
     }
     if smoke {
-        eprintln!("note: wrk could not be installed; the smoke run verifies each server without it");
+        eprintln!(
+            "note: wrk could not be installed; the smoke run verifies each server without it"
+        );
         return Ok(false);
     }
-    Err(io::Error::new(io::ErrorKind::NotFound, "wrk is needed: run benches/http/install-wrk.sh"))
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        "wrk is needed: run benches/http/install-wrk.sh",
+    ))
 }
 
 // Used by `servers`: read the child's READY line.
 fn read_ready(child: &mut std::process::Child) -> io::Result<u16> {
-    let out = child.stdout.take().ok_or_else(|| io::Error::other("no stdout"))?;
+    let out = child
+        .stdout
+        .take()
+        .ok_or_else(|| io::Error::other("no stdout"))?;
     let mut line = String::new();
     BufReader::new(out).read_line(&mut line)?;
     line.trim()

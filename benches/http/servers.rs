@@ -69,7 +69,9 @@ fn aio_hyper() -> io::Result<()> {
 }
 
 fn tokio_hyper() -> io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         ready(listener.local_addr()?.port());
@@ -79,7 +81,10 @@ fn tokio_hyper() -> io::Result<()> {
             tokio::task::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper::service::service_fn(hello))
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper::service::service_fn(hello),
+                    )
                     .await;
             });
         }
@@ -126,7 +131,10 @@ pub fn verify(port: u16, n: usize) -> io::Result<()> {
         while count(&got) < seen + 4 {
             let k = conn.read(&mut buf)?;
             if k == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed",
+                ));
             }
             got.extend_from_slice(&buf[..k]);
         }
