@@ -55,6 +55,8 @@ struct Options {
     rounds: usize,
     pipeline: usize,
     smoke: bool,
+    /// Where to write an SVG bar chart of the medians, if anywhere.
+    svg: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -64,6 +66,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         secs: 5,
         rounds: 5,
         pipeline: 1,
+        svg: None,
         smoke: args.is_empty() || args.iter().all(|a| a == "--bench"),
     };
     let mut it = args.iter();
@@ -101,6 +104,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .parse()
                     .map_err(|e| format!("--pipeline: {e}"))?
             }
+            "--svg" => o.svg = Some(value("--svg")?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -189,8 +193,72 @@ fn run(opts: &Options) -> io::Result<()> {
     }
     if have_wrk {
         report(opts, &samples);
+        if let Some(path) = &opts.svg {
+            let rows: Vec<(String, f64, f64)> = (0..n)
+                .map(|i| {
+                    let m = |f: fn(&Sample) -> f64| median(samples[i].iter().map(f).collect());
+                    (
+                        opts.servers[i].clone(),
+                        m(|s| s.rps),
+                        m(|s| s.cpu_us_per_req),
+                    )
+                })
+                .collect();
+            let title = format!(
+                "{} conns, pipeline {}, {} | {}, kernel {}",
+                opts.conns, opts.pipeline, machine.date, machine.cpu_model, machine.kernel
+            );
+            std::fs::write(path, chart(&title, &rows))?;
+            println!("chart: {path}");
+        }
     }
     Ok(())
+}
+
+/// Two bar panels (requests/s, server CPU per request), one bar per server.
+fn chart(title: &str, rows: &[(String, f64, f64)]) -> String {
+    let (w, bar_h, gap, label_w, panel_w) = (760.0, 22.0, 8.0, 130.0, 280.0);
+    let h = 60.0 + rows.len() as f64 * (bar_h + gap) + 20.0;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"18\" font-size=\"13\">{}</text>\n",
+        title.replace('&', "&amp;").replace('<', "&lt;")
+    );
+    let panels = [
+        ("requests/s (more is better)", 1usize),
+        ("server CPU us/request (less is better)", 2),
+    ];
+    for (p, (name, col)) in panels.iter().enumerate() {
+        let x0 = label_w + p as f64 * (panel_w + 40.0);
+        out += &format!("<text x=\"{x0}\" y=\"42\">{name}</text>\n");
+        let max = rows
+            .iter()
+            .map(|r| if *col == 1 { r.1 } else { r.2 })
+            .fold(0.0, f64::max);
+        for (i, r) in rows.iter().enumerate() {
+            let v = if *col == 1 { r.1 } else { r.2 };
+            let y = 52.0 + i as f64 * (bar_h + gap);
+            let len = if max > 0.0 {
+                v / max * (panel_w - 60.0)
+            } else {
+                0.0
+            };
+            if p == 0 {
+                out += &format!("<text x=\"10\" y=\"{}\">{}</text>\n", y + 15.0, r.0);
+            }
+            let label = if *col == 1 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            };
+            out += &format!(
+                "<rect x=\"{x0}\" y=\"{y}\" width=\"{len:.1}\" height=\"{bar_h}\" fill=\"{}\"/>\n<text x=\"{:.1}\" y=\"{}\">{label}</text>\n",
+                if r.0.starts_with("aio") { "#2b7bb9" } else { "#999" },
+                x0 + len + 4.0,
+                y + 15.0
+            );
+        }
+    }
+    out + "</svg>\n"
 }
 
 /// Runs wrk against `server` and reads its figures and the server's CPU.
