@@ -163,6 +163,6 @@ fn runtime_drop_with_a_pool_call_stuck_in_the_kernel_returns() {
     drop(writer);
     // The process is still healthy: a new runtime works.
     let rt = RuntimeBuilder::new().driver(Driver::Epoll).build().unwrap();
-    rt.block_on(sleep(ms(1)));
+    rt.block_on(async { sleep(ms(1)).await });
     std::fs::remove_dir_all(&dir).unwrap();
 }
