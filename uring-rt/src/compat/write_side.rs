@@ -58,7 +58,9 @@ impl WriteSide {
         }
         let batch = std::mem::replace(&mut self.gather, std::mem::take(&mut self.spare));
         let inner = Rc::clone(inner);
-        self.op = Some(Box::pin(async move { write_all_shared(&*inner, batch).await }));
+        self.op = Some(Box::pin(
+            async move { write_all_shared(&*inner, batch).await },
+        ));
     }
 
     /// Polls the write in flight, if any; `Ready` once none is (with the

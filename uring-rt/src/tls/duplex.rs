@@ -15,7 +15,7 @@ use crate::BufResult;
 use super::records::{Incoming, Outgoing, WRITE_PLAINTEXT};
 use super::stream::plaintext_slices;
 use super::turn::SendTurn;
-use super::TlsStream;
+use super::{inner_shutdown_ok, TlsStream};
 
 /// A [`TlsStream`] whose reads and writes take `&self`, so that one read and
 /// one write can be in flight at once: it implements
@@ -294,7 +294,9 @@ impl<S: AsyncRentDuplex> AsyncRentDuplex for DuplexTlsStream<S> {
     ///
     /// # Errors
     ///
-    /// Those of writing the alert and of the inner `shutdown_shared`.
+    /// Those of writing the alert and of the inner `shutdown_shared`,
+    /// except `NotConnected` from the latter (the peer already closed the
+    /// connection: nothing left to shut, so `Ok`).
     ///
     /// # Cancel safety
     ///
@@ -305,7 +307,7 @@ impl<S: AsyncRentDuplex> AsyncRentDuplex for DuplexTlsStream<S> {
         self.conn.borrow_mut().send_close_notify();
         self.outgoing.borrow_mut().close();
         self.send_records().await?;
-        self.io.shutdown_shared().await
+        inner_shutdown_ok(self.io.shutdown_shared().await)
     }
 }
 

@@ -143,3 +143,17 @@ use std::io;
 fn invalid_data(err: rustls::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, err)
 }
+
+/// The inner stream's `shutdown` result as a TLS shutdown reports it:
+/// `NotConnected` is success. The peer is gone already (typically it closed
+/// right after its own close_notify, so our close_notify met a closed
+/// socket and the kernel reset the connection): a connection with no write
+/// side left has nothing to shut. tokio's `TcpStream::poll_shutdown` makes
+/// the same exception; without it, hyper reports an error at the end of
+/// most HTTPS connections.
+fn inner_shutdown_ok(res: io::Result<()>) -> io::Result<()> {
+    match res {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        res => res,
+    }
+}

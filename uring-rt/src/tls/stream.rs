@@ -218,7 +218,9 @@ impl<S: AsyncReadRent + AsyncWriteRent> TlsStream<S> {
 }
 
 /// The first `WRITE_PLAINTEXT` bytes of `parts`, as slices for rustls.
-pub(super) fn plaintext_slices<'a, B: IoBuf>(parts: impl IntoIterator<Item = &'a B>) -> Vec<IoSlice<'a>> {
+pub(super) fn plaintext_slices<'a, B: IoBuf>(
+    parts: impl IntoIterator<Item = &'a B>,
+) -> Vec<IoSlice<'a>> {
     let mut room = WRITE_PLAINTEXT;
     let mut slices = Vec::new();
     for part in parts {
@@ -338,7 +340,9 @@ impl<S: AsyncWriteRent> AsyncWriteRent for TlsStream<S> {
     ///
     /// # Errors
     ///
-    /// Those of writing the alert and of the inner `shutdown`.
+    /// Those of writing the alert and of the inner `shutdown`, except
+    /// `NotConnected` from the latter (the peer already closed the
+    /// connection: nothing left to shut, so `Ok`).
     ///
     /// # Cancel safety
     ///
@@ -349,7 +353,7 @@ impl<S: AsyncWriteRent> AsyncWriteRent for TlsStream<S> {
         self.conn.send_close_notify();
         self.outgoing.close();
         self.send_records().await?;
-        self.io.shutdown().await
+        super::inner_shutdown_ok(self.io.shutdown().await)
     }
 }
 
