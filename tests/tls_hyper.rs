@@ -80,10 +80,20 @@ async fn serve_one(listener: TcpListener, acceptor: TlsAcceptor) -> Vec<u8> {
     let tls = acceptor.accept(tcp).await.unwrap().into_duplex();
     let alpn = tls.alpn_protocol().expect("ALPN settled on a protocol");
     if alpn == b"h2" {
+        // Every handler waits for all the others: the h2 test only
+        // finishes if all its streams are open at once on the connection.
+        let barrier = Rc::new(aio::sync::Barrier::new(STREAMS));
+        let service = service_fn(move |req: Request<Incoming>| {
+            let barrier = barrier.clone();
+            async move {
+                barrier.wait().await;
+                echo(req).await
+            }
+        });
         hyper::server::conn::http2::Builder::new(HyperExecutor::new())
             .timer(HyperTimer::new())
             .max_concurrent_streams(200)
-            .serve_connection(Compat::new(tls), service_fn(barrier_echo()))
+            .serve_connection(Compat::new(tls), service)
             .await
             .unwrap();
     } else {
@@ -97,23 +107,6 @@ async fn serve_one(listener: TcpListener, acceptor: TlsAcceptor) -> Vec<u8> {
 }
 
 const STREAMS: usize = 50;
-
-/// An echo whose handlers all wait for one another: it only answers once
-/// `STREAMS` requests are open at once.
-fn barrier_echo() -> impl Fn(
-    Request<Incoming>,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, hyper::Error>>>,
-> {
-    let barrier = Rc::new(aio::sync::Barrier::new(STREAMS));
-    move |req| {
-        let barrier = barrier.clone();
-        Box::pin(async move {
-            barrier.wait().await;
-            echo(req).await
-        })
-    }
-}
 
 /// A client TLS connection to `listener`'s address.
 async fn connect(
