@@ -8,8 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
-use crate::buf::IoBuf;
-use crate::io::AsyncRentDuplex;
+use crate::io::{write_all_shared, AsyncRentDuplex};
 use crate::BufResult;
 
 /// Writes every byte of a buffer to the stream (looping over partial
@@ -59,7 +58,9 @@ impl WriteSide {
         }
         let batch = std::mem::replace(&mut self.gather, std::mem::take(&mut self.spare));
         let inner = Rc::clone(inner);
-        self.op = Some(Box::pin(async move { write_all(&*inner, batch).await }));
+        self.op = Some(Box::pin(
+            async move { write_all_shared(&*inner, batch).await },
+        ));
     }
 
     /// Polls the write in flight, if any; `Ready` once none is (with the
@@ -161,23 +162,6 @@ impl WriteSide {
         self.shut = res.is_ok();
         Poll::Ready(res)
     }
-}
-
-/// Writes all of `buf` to `inner`: the body of a [`WriteOp`].
-async fn write_all<T: AsyncRentDuplex>(inner: &T, buf: Vec<u8>) -> BufResult<(), Vec<u8>> {
-    let len = buf.len();
-    let mut done = 0;
-    let mut buf = buf;
-    while done < len {
-        let (res, slice) = inner.write_shared(buf.slice(done..)).await;
-        buf = slice.into_inner();
-        match res {
-            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
-            Ok(n) => done += n,
-            Err(e) => return (Err(e), buf),
-        }
-    }
-    (Ok(()), buf)
 }
 
 impl fmt::Debug for WriteSide {

@@ -65,3 +65,34 @@ pub trait AsyncRentDuplex {
     /// Dropping it before completion may or may not shut down.
     fn shutdown_shared(&self) -> impl Future<Output = io::Result<()>>;
 }
+
+/// Writes all of `buf` through `inner.write_shared`, looping over partial
+/// writes, and gives the buffer back for reuse. The shared form of
+/// `write_all`, used by `aio::compat`'s write operations and by the duplex
+/// TLS stream's record writes.
+///
+/// # Errors
+///
+/// `WriteZero` if a write makes no progress; the stream's errors (some
+/// prefix of `buf` may then have been written).
+///
+/// # Cancel safety
+///
+/// Not cancel safe: dropped, some prefix of `buf` may have been written.
+pub(crate) async fn write_all_shared<T: AsyncRentDuplex + ?Sized>(
+    inner: &T,
+    mut buf: Vec<u8>,
+) -> BufResult<(), Vec<u8>> {
+    let len = buf.len();
+    let mut done = 0;
+    while done < len {
+        let (res, slice) = inner.write_shared(buf.slice(done..)).await;
+        buf = slice.into_inner();
+        match res {
+            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+            Ok(n) => done += n,
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(()), buf)
+}

@@ -27,6 +27,7 @@ mod write;
 
 pub use buf_reader::BufReader;
 pub use buf_writer::BufWriter;
+pub(crate) use duplex::write_all_shared;
 pub use duplex::AsyncRentDuplex;
 pub(crate) use ext::timed_out_if_cancelled;
 pub use ext::{AsyncReadRentExt, AsyncWriteRentExt};

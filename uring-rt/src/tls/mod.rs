@@ -1,7 +1,21 @@
 //! TLS over any rent stream with [rustls](https://docs.rs/rustls) (feature
 //! `rustls`): [`TlsAcceptor`] for servers, [`TlsConnector`] for clients,
 //! and the [`TlsStream`] both produce, itself [`AsyncReadRent`] +
-//! [`AsyncWriteRent`].
+//! [`AsyncWriteRent`]. [`TlsStream::into_duplex`] turns it into a
+//! [`DuplexTlsStream`], which reads and writes at the same time through
+//! `&self` ([`AsyncRentDuplex`]), as `aio::compat::Compat` needs to run
+//! hyper (HTTPS, HTTP/1.1 and h2) over TLS.
+//!
+//! # ALPN
+//!
+//! The application protocol is negotiated by rustls from the configs: a
+//! server lists what it speaks in `ServerConfig::alpn_protocols` (for
+//! hyper, `vec![b"h2".to_vec(), b"http/1.1".to_vec()]`, preferred first), a
+//! client what it offers in `ClientConfig::alpn_protocols`. After the
+//! handshake, `tls.get_ref().1.alpn_protocol()` (or
+//! [`DuplexTlsStream::alpn_protocol`]) says which was chosen; a client
+//! offering only protocols the server does not list fails the handshake
+//! (`InvalidData`, rustls's `NoApplicationProtocol`).
 //!
 //! rustls is a sans-I/O library: it turns ciphertext into plaintext and back
 //! in memory. This module drives it directly over the inner stream's
@@ -98,19 +112,23 @@
 //!
 //! [`AsyncReadRent`]: crate::io::AsyncReadRent
 //! [`AsyncWriteRent`]: crate::io::AsyncWriteRent
+//! [`AsyncRentDuplex`]: crate::io::AsyncRentDuplex
 
 #![forbid(unsafe_code)]
 
 mod acceptor;
 mod connector;
+mod duplex;
 mod handshake;
 mod records;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod turn;
 
 pub use acceptor::TlsAcceptor;
 pub use connector::TlsConnector;
+pub use duplex::DuplexTlsStream;
 pub use stream::TlsStream;
 
 /// The rustls crate this module is built against, so that configurations
@@ -124,4 +142,18 @@ use std::io;
 /// with the rustls error inside.
 fn invalid_data(err: rustls::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, err)
+}
+
+/// The inner stream's `shutdown` result as a TLS shutdown reports it:
+/// `NotConnected` is success. The peer is gone already (typically it closed
+/// right after its own close_notify, so our close_notify met a closed
+/// socket and the kernel reset the connection): a connection with no write
+/// side left has nothing to shut. tokio's `TcpStream::poll_shutdown` makes
+/// the same exception; without it, hyper reports an error at the end of
+/// most HTTPS connections.
+fn inner_shutdown_ok(res: io::Result<()>) -> io::Result<()> {
+    match res {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        res => res,
+    }
 }

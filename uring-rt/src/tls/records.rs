@@ -36,6 +36,12 @@ pub(super) const WRITE_PLAINTEXT: usize = 64 * 1024;
 /// ```
 ///
 /// Only the stream's own methods move it. `Broken` is final.
+///
+/// A [`DuplexTlsStream`](super::DuplexTlsStream) runs the same steps
+/// through `RefCell`s, one read and one write at a time in flight: the read
+/// state is moved only by its reads, and the write state only by whichever
+/// direction holds the stream's send turn (`super::turn`), so `InFlight`
+/// seen by the holder still means a dropped future.
 #[derive(Debug)]
 pub(super) enum State {
     /// The record buffer is here; the direction can be used.
@@ -287,6 +293,12 @@ impl Outgoing {
             ));
         }
         Ok(())
+    }
+
+    /// Whether `shutdown` queued close_notify (nothing more may be sent on
+    /// the inner stream's write side).
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed
     }
 
     /// Marks the stream as shut down (close_notify queued).

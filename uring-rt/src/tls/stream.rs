@@ -101,11 +101,11 @@ use super::records::{Incoming, Outgoing, WRITE_PLAINTEXT};
 // Design note: every use of `conn`, `incoming` and `outgoing` is a
 // synchronous step between awaits (`pull`, `decrypt`, `lend`/`restore`,
 // `seal`/`restore`), and each direction has its own record buffer and
-// state. A variant that lets one read and one write be in flight at once
+// state. The variant that lets one read and one write be in flight at once
 // through `&self` (for a duplex trait over an inner stream that has one)
-// can keep these three in separate `RefCell`s and run the same steps; it
-// would be a separate type because `get_ref` hands out a plain
-// `&CommonState`, which a `RefCell` cannot.
+// keeps these three in separate `RefCell`s and runs the same steps; it
+// is a separate type, `DuplexTlsStream` (duplex.rs), because `get_ref`
+// hands out a plain `&CommonState`, which a `RefCell` cannot.
 pub struct TlsStream<S> {
     /// The inner stream: ciphertext.
     pub(super) io: S,
@@ -218,7 +218,9 @@ impl<S: AsyncReadRent + AsyncWriteRent> TlsStream<S> {
 }
 
 /// The first `WRITE_PLAINTEXT` bytes of `parts`, as slices for rustls.
-fn plaintext_slices<'a, B: IoBuf>(parts: impl IntoIterator<Item = &'a B>) -> Vec<IoSlice<'a>> {
+pub(super) fn plaintext_slices<'a, B: IoBuf>(
+    parts: impl IntoIterator<Item = &'a B>,
+) -> Vec<IoSlice<'a>> {
     let mut room = WRITE_PLAINTEXT;
     let mut slices = Vec::new();
     for part in parts {
@@ -338,7 +340,9 @@ impl<S: AsyncWriteRent> AsyncWriteRent for TlsStream<S> {
     ///
     /// # Errors
     ///
-    /// Those of writing the alert and of the inner `shutdown`.
+    /// Those of writing the alert and of the inner `shutdown`, except
+    /// `NotConnected` from the latter (the peer already closed the
+    /// connection: nothing left to shut, so `Ok`).
     ///
     /// # Cancel safety
     ///
@@ -349,7 +353,7 @@ impl<S: AsyncWriteRent> AsyncWriteRent for TlsStream<S> {
         self.conn.send_close_notify();
         self.outgoing.close();
         self.send_records().await?;
-        self.io.shutdown().await
+        super::inner_shutdown_ok(self.io.shutdown().await)
     }
 }
 
