@@ -66,6 +66,12 @@ pub trait AsyncRentDuplex {
     fn shutdown_shared(&self) -> impl Future<Output = io::Result<()>>;
 }
 
+#[cfg(any(
+    feature = "tokio-io",
+    feature = "futures-io",
+    feature = "hyper",
+    feature = "rustls"
+))]
 /// Writes all of `buf` through `inner.write_shared`, looping over partial
 /// writes, and gives the buffer back for reuse. The shared form of
 /// `write_all`, used by `aio::compat`'s write operations and by the duplex

@@ -27,6 +27,13 @@ mod write;
 
 pub use buf_reader::BufReader;
 pub use buf_writer::BufWriter;
+// Used by the compat and TLS layers only.
+#[cfg(any(
+    feature = "tokio-io",
+    feature = "futures-io",
+    feature = "hyper",
+    feature = "rustls"
+))]
 pub(crate) use duplex::write_all_shared;
 pub use duplex::AsyncRentDuplex;
 pub(crate) use ext::timed_out_if_cancelled;
