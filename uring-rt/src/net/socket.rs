@@ -80,6 +80,63 @@ impl Socket {
         sys::get_opt(self.raw(), level, name)
     }
 
+    /// getsockopt(2) starting from `init`, for structs without `Default`.
+    pub(crate) fn get_opt_from<T: Copy>(
+        &self,
+        level: libc::c_int,
+        name: libc::c_int,
+        init: T,
+    ) -> io::Result<T> {
+        sys::get_opt_from(self.raw(), level, name, init)
+    }
+
+    /// Sets `SO_LINGER`: `None` turns it off; `Some(0)` makes close reset
+    /// the connection.
+    pub(crate) fn set_linger(&self, dur: Option<std::time::Duration>) -> io::Result<()> {
+        let value = libc::linger {
+            l_onoff: libc::c_int::from(dur.is_some()),
+            l_linger: dur.map_or(0, |d| d.as_secs().min(i32::MAX as u64) as libc::c_int),
+        };
+        self.set_opt(libc::SOL_SOCKET, libc::SO_LINGER, value)
+    }
+
+    /// `SO_LINGER`, as [`set_linger`](Self::set_linger) takes it.
+    pub(crate) fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        let init = libc::linger {
+            l_onoff: 0,
+            l_linger: 0,
+        };
+        let value = self.get_opt_from(libc::SOL_SOCKET, libc::SO_LINGER, init)?;
+        Ok((value.l_onoff != 0)
+            .then(|| std::time::Duration::from_secs(value.l_linger.max(0) as u64)))
+    }
+
+    /// Sets `IP_TTL` (std's `set_ttl` sets it on either family too).
+    pub(crate) fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.set_opt(libc::IPPROTO_IP, libc::IP_TTL, ttl as libc::c_int)
+    }
+
+    /// `IP_TTL`.
+    pub(crate) fn ttl(&self) -> io::Result<u32> {
+        self.get_opt::<libc::c_int>(libc::IPPROTO_IP, libc::IP_TTL)
+            .map(|v| v as u32)
+    }
+
+    /// Sets a boolean (int) option.
+    pub(crate) fn set_flag(
+        &self,
+        level: libc::c_int,
+        name: libc::c_int,
+        on: bool,
+    ) -> io::Result<()> {
+        self.set_opt(level, name, libc::c_int::from(on))
+    }
+
+    /// A boolean (int) option.
+    pub(crate) fn flag(&self, level: libc::c_int, name: libc::c_int) -> io::Result<bool> {
+        self.get_opt::<libc::c_int>(level, name).map(|v| v != 0)
+    }
+
     pub(crate) fn bind(&self, addr: &RawAddr) -> io::Result<()> {
         sys::bind(self.raw(), addr)
     }
@@ -287,6 +344,15 @@ impl Socket {
 
     pub(crate) async fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
         Op::submit(ops::Shutdown::new(self.fd.clone(), how)).await
+    }
+
+    /// recv(2) with `MSG_PEEK`: the bytes stay queued for the next read.
+    pub(crate) async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        // As for `recv`: Ok(0) would read as end of stream.
+        if buf.bytes_total() == 0 {
+            return (Err(crate::buf::no_room()), buf);
+        }
+        Op::submit(ops::Recv::peek(self.fd.clone(), buf)).await
     }
 
     /// Reads at the current position with read(2) (for non-socket streams).

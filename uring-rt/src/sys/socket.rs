@@ -68,7 +68,17 @@ pub(crate) fn get_opt<T: Copy + Default>(
     level: libc::c_int,
     name: libc::c_int,
 ) -> io::Result<T> {
-    let mut value = T::default();
+    get_opt_from(fd, level, name, T::default())
+}
+
+/// getsockopt(2) of a plain-data value, starting from `value` (for the
+/// libc structs that have no `Default`, such as `linger` and `ucred`).
+pub(crate) fn get_opt_from<T: Copy>(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    mut value: T,
+) -> io::Result<T> {
     let mut len = mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: passes a pointer to a live T with its size; the kernel writes
     // at most `len` bytes.

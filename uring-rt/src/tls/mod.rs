@@ -150,7 +150,9 @@ fn invalid_data(err: rustls::Error) -> io::Error {
 /// socket and the kernel reset the connection): a connection with no write
 /// side left has nothing to shut. tokio's `TcpStream::poll_shutdown` makes
 /// the same exception; without it, hyper reports an error at the end of
-/// most HTTPS connections.
+/// most HTTPS connections. aio's own streams already report `Ok` (their
+/// shutdown op treats `ENOTCONN` as success); this keeps the promise for
+/// any other inner stream.
 fn inner_shutdown_ok(res: io::Result<()>) -> io::Result<()> {
     match res {
         Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),

@@ -10,11 +10,21 @@ use std::io;
 pub(crate) struct Recv<B> {
     fd: SharedFd,
     buf: B,
+    flags: i32,
 }
 
 impl<B: IoBufMut> Recv<B> {
     pub(crate) fn new(fd: SharedFd, buf: B) -> Recv<B> {
-        Recv { fd, buf }
+        Recv { fd, buf, flags: 0 }
+    }
+
+    /// A receive with `MSG_PEEK`: the bytes stay queued for the next one.
+    pub(crate) fn peek(fd: SharedFd, buf: B) -> Recv<B> {
+        Recv {
+            fd,
+            buf,
+            flags: libc::MSG_PEEK,
+        }
     }
 }
 
@@ -27,7 +37,7 @@ impl<B: IoBufMut> OpCode for Recv<B> {
             fd: self.fd.raw(),
             buf: self.buf.write_ptr(),
             len,
-            flags: 0,
+            flags: self.flags,
         }
     }
 
@@ -112,6 +122,7 @@ pub(crate) struct RecvFrom<B> {
     fd: SharedFd,
     buf: B,
     parts: Box<MsgParts>,
+    flags: u32,
 }
 
 impl<B: IoBufMut> RecvFrom<B> {
@@ -121,7 +132,21 @@ impl<B: IoBufMut> RecvFrom<B> {
             iov_len: buf.bytes_total(),
         };
         let parts = MsgParts::new(Box::new([iov]), None);
-        RecvFrom { fd, buf, parts }
+        RecvFrom {
+            fd,
+            buf,
+            parts,
+            flags: 0,
+        }
+    }
+
+    /// A receive with `MSG_PEEK`: the datagram stays queued for the next
+    /// one.
+    pub(crate) fn peek(fd: SharedFd, buf: B) -> RecvFrom<B> {
+        RecvFrom {
+            flags: libc::MSG_PEEK as u32,
+            ..RecvFrom::new(fd, buf)
+        }
     }
 }
 
@@ -133,7 +158,7 @@ impl<B: IoBufMut> OpCode for RecvFrom<B> {
         Call::RecvMsg {
             fd: self.fd.raw(),
             msg: &mut self.parts.msg,
-            flags: 0,
+            flags: self.flags,
         }
     }
 

@@ -3,7 +3,9 @@ use std::io;
 use crate::driver::fd::SharedFd;
 use crate::driver::{Call, OpCode};
 
-/// shutdown(2).
+/// shutdown(2). `ENOTCONN` is success, as in tokio (tokio#4665): the
+/// connection is gone already (the peer reset it, or this is a second
+/// shutdown after the peer closed), so there is nothing left to shut.
 pub(crate) struct Shutdown {
     fd: SharedFd,
     how: i32,
@@ -31,6 +33,9 @@ impl OpCode for Shutdown {
     }
 
     fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {
-        res.map(drop)
+        match res {
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+            res => res.map(drop),
+        }
     }
 }

@@ -216,6 +216,66 @@ impl TcpStream {
             .map(|v| v != 0)
     }
 
+    /// Sets `SO_LINGER`: with `Some(d)`, dropping the stream waits up to
+    /// `d` for unsent data to go out (`Some(Duration::ZERO)` resets the
+    /// connection instead of closing it gracefully); `None` (the default)
+    /// closes in the background.
+    ///
+    /// A lingering close blocks the thread that closes the socket: on
+    /// epoll that is the core; io_uring closes it in the kernel's worker.
+    ///
+    /// # Errors
+    ///
+    /// setsockopt(2) failed.
+    pub fn set_linger(&self, dur: Option<std::time::Duration>) -> io::Result<()> {
+        self.socket.set_linger(dur)
+    }
+
+    /// `SO_LINGER`, as [`set_linger`](Self::set_linger) takes it (whole
+    /// seconds).
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        self.socket.linger()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of outgoing packets.
+    ///
+    /// # Errors
+    ///
+    /// setsockopt(2) failed (e.g. `EINVAL` for a TTL over 255).
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.socket.set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.socket.ttl()
+    }
+
+    /// Receives into `buf`'s writable region without taking the bytes off
+    /// the queue (recv(2) with `MSG_PEEK`): the next read or peek returns
+    /// them again. Waits until at least one byte is there; `Ok(0)` means
+    /// end of stream.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `buf` has no room (as for `read`), or recv(2)
+    /// errors; the buffer comes back either way.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    pub async fn peek<B: crate::buf::IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.socket.peek(buf).await
+    }
+
     /// Sends `buf`'s initialized bytes without copying them into the
     /// kernel (IORING_OP_SEND_ZC): the network stack transmits straight from
     /// the buffer, which comes back only once the kernel's notification says

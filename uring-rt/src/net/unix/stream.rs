@@ -148,6 +148,41 @@ impl UnixStream {
     pub fn peer_addr(&self) -> io::Result<UnixSocketAddr> {
         Ok(from_raw(&self.socket.peer_raw()?))
     }
+
+    /// The credentials of the peer process (`SO_PEERCRED`): those it had
+    /// when it connected, or created the pair.
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        let init = libc::ucred {
+            pid: 0,
+            uid: 0,
+            gid: 0,
+        };
+        let cred = self
+            .socket
+            .get_opt_from(libc::SOL_SOCKET, libc::SO_PEERCRED, init)?;
+        Ok(super::UCred::from_raw(cred))
+    }
+
+    /// Receives into `buf`'s writable region without taking the bytes off
+    /// the queue (recv(2) with `MSG_PEEK`): the next read or peek returns
+    /// them again. Waits until at least one byte is there; `Ok(0)` means
+    /// end of stream.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `buf` has no room (as for `read`), or recv(2)
+    /// errors; the buffer comes back either way.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    pub async fn peek<B: crate::buf::IoBufMut>(&self, buf: B) -> crate::BufResult<usize, B> {
+        self.socket.peek(buf).await
+    }
 }
 
 /// socketpair(2) in the current backend's mode.

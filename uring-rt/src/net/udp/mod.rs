@@ -1,4 +1,6 @@
-//! UDP sockets.
+//! UDP sockets; their socket options are in `options`.
+
+mod options;
 
 use std::fmt;
 use std::io;
@@ -357,6 +359,50 @@ impl UdpSocket {
     /// `ENOTCONN` if not connected.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         from_raw(&self.socket.peer_raw()?)
+    }
+
+    /// Receives one datagram into `buf`'s writable region without taking
+    /// it off the queue (recvmsg(2) with `MSG_PEEK`): the next receive or
+    /// peek returns it again. Returns its size (truncated to the region)
+    /// and source.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `buf` has no room (as for
+    /// [`recv_from`](Self::recv_from)), or recvmsg(2) errors; the buffer
+    /// comes back either way.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    pub async fn peek_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
+        if buf.bytes_total() == 0 {
+            return (Err(crate::buf::no_room()), buf);
+        }
+        let (res, buf) = Op::submit(ops::RecvFrom::peek(self.socket.fd().clone(), buf)).await;
+        (res.and_then(|(n, raw)| Ok((n, from_raw(&raw)?))), buf)
+    }
+
+    /// The source of the next datagram, without taking it off the queue
+    /// (and without a buffer: none of its bytes are copied). Waits for a
+    /// datagram.
+    ///
+    /// # Errors
+    ///
+    /// recvmsg(2) errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed.
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        // With MSG_PEEK a zero-length receive consumes nothing, so the
+        // no-room guard of `peek_from` is not needed here.
+        let (res, _) = Op::submit(ops::RecvFrom::peek(
+            self.socket.fd().clone(),
+            Vec::<u8>::new(),
+        ))
+        .await;
+        from_raw(&res?.1)
     }
 }
 
