@@ -1,6 +1,6 @@
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use super::{Metadata, OpenOptions};
@@ -35,6 +35,36 @@ impl File {
             _core: std::marker::PhantomData,
             fd: SharedFd::new(fd),
         }
+    }
+
+    /// Adopts an open `std::fs::File` (as tokio's `File::from_std`): its
+    /// descriptor, offset-independent from now on, since aio's I/O is
+    /// positional.
+    ///
+    /// ```no_run
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let file = aio::fs::File::from_std(std::fs::File::open("Cargo.toml")?)?;
+    /// let (res, head) = file.read_at(Vec::with_capacity(64), 0).await;
+    /// res?;
+    /// # let _ = head;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` leaves room for a backend that must
+    /// register the descriptor.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime (a `File` belongs to the core that
+    /// made it).
+    #[track_caller]
+    pub fn from_std(file: std::fs::File) -> io::Result<File> {
+        crate::runtime::context::assert_in_runtime("aio::fs::File::from_std");
+        Ok(File::from_owned(OwnedFd::from(file)))
     }
 
     /// Opens a file for reading.
@@ -259,6 +289,47 @@ impl File {
         (Ok(()), slice.into_inner())
     }
 
+    /// Reads from `pos` to the end of the file, appending to `buf`, and
+    /// returns how many bytes were read. Capacity grows geometrically
+    /// (at least 4 KiB at a time) while the file goes on.
+    ///
+    /// ```no_run
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let file = aio::fs::File::open("Cargo.toml").await?;
+    /// let (res, tail) = file.read_to_end_at(Vec::new(), 10).await;
+    /// println!("{} bytes after the first 10", res?);
+    /// # let _ = tail;
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A read error other than `Interrupted` (retried); the buffer comes
+    /// back with the bytes read before it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: bytes read before the drop are lost.
+    pub async fn read_to_end_at(&self, mut buf: Vec<u8>, pos: u64) -> BufResult<usize, Vec<u8>> {
+        let start = buf.len();
+        loop {
+            if buf.len() == buf.capacity() {
+                buf.reserve(buf.capacity().max(4096));
+            }
+            let at = pos + (buf.len() - start) as u64;
+            let (res, back) = self.read_at(buf, at).await;
+            buf = back;
+            match res {
+                Ok(0) => return (Ok(buf.len() - start), buf),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), buf),
+            }
+        }
+    }
+
     /// Writes all of `buf`'s initialized bytes starting at `pos`.
     ///
     /// # Errors
@@ -315,6 +386,40 @@ impl File {
     /// As for [`sync_all`](Self::sync_all).
     pub async fn sync_data(&self) -> io::Result<()> {
         Op::submit(ops::Fsync::new(self.fd.clone(), true)).await
+    }
+
+    /// Truncates or extends the file to `size` bytes (ftruncate(2)), as
+    /// `std::fs::File::set_len`; an extension reads as zeros.
+    ///
+    /// It runs on the blocking pool, on a duplicate of the descriptor
+    /// (io_uring's `IORING_OP_FTRUNCATE` needs Linux 6.9).
+    ///
+    /// ```no_run
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let file = aio::fs::File::create("sparse.bin").await?;
+    /// file.set_len(1 << 20).await?;
+    /// assert_eq!(file.metadata().await?.len(), 1 << 20);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// dup(2) or ftruncate(2) errors (`InvalidInput` for a file not open
+    /// for writing, `FileTooLarge`...).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not stop the job: the size may or may not
+    /// change.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    pub async fn set_len(&self, size: u64) -> io::Result<()> {
+        let file = std::fs::File::from(self.fd.as_fd().try_clone_to_owned()?);
+        crate::task::spawn_blocking(move || file.set_len(size)).await?
     }
 
     /// The file's metadata.

@@ -125,3 +125,67 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
         .await
         .map(Metadata::new)
 }
+
+/// Creates a directory and every missing parent, as
+/// `std::fs::create_dir_all`: a path that already is a directory is
+/// `Ok(())`, and so is one another process creates meanwhile.
+///
+/// It runs on the blocking pool (one mkdir(2) per component, and the
+/// retries that make it race-free, as std does) while the core goes on.
+///
+/// ```no_run
+/// # aio::Runtime::new()?.block_on(async {
+/// aio::fs::create_dir_all("data/2024/01").await?;
+/// aio::fs::create_dir_all("data/2024/01").await?; // already there: Ok
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// mkdir(2) errors other than `AlreadyExists` for a directory (a parent
+/// that is a file: `NotADirectory` or `AlreadyExists`; `PermissionDenied`).
+///
+/// # Cancel safety
+///
+/// Dropping the future does not stop the job: some or all of the
+/// directories may be created.
+///
+/// # Panics
+///
+/// Panics outside an aio runtime.
+pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    crate::task::spawn_blocking(move || std::fs::create_dir_all(path)).await?
+}
+
+/// Metadata of the file at `path` without following a final symlink (a
+/// symlink's own metadata: [`Metadata::is_symlink`] is true), as
+/// `std::fs::symlink_metadata`; statx(2) with `AT_SYMLINK_NOFOLLOW`.
+///
+/// ```no_run
+/// # aio::Runtime::new()?.block_on(async {
+/// std::os::unix::fs::symlink("target.txt", "link")?;
+/// assert!(aio::fs::symlink_metadata("link").await?.is_symlink());
+/// # Ok::<(), std::io::Error>(())
+/// # })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// statx(2) errors (`NotFound`...).
+///
+/// # Cancel safety
+///
+/// Cancel safe.
+///
+/// # Panics
+///
+/// Panics outside an aio runtime.
+pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    Op::submit(ops::Statx::of_path(cstr(path.as_ref())?, false))
+        .await
+        .map(Metadata::new)
+}

@@ -1,3 +1,4 @@
+use std::io;
 use std::time::{Duration, SystemTime};
 
 /// File metadata (from statx(2)).
@@ -45,15 +46,61 @@ impl Metadata {
         u32::from(self.stx.stx_mode) & 0o7777
     }
 
-    /// Last modification time.
-    pub fn modified(&self) -> SystemTime {
-        let t = self.stx.stx_mtime;
+    /// Last modification time (`stx_mtime`), as `std::fs::Metadata::modified`.
+    ///
+    /// ```no_run
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let modified = aio::fs::metadata("Cargo.toml").await?.modified()?;
+    /// println!("{:?} ago", modified.elapsed());
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`](io::ErrorKind::Unsupported) if the
+    /// filesystem did not report it.
+    pub fn modified(&self) -> io::Result<SystemTime> {
+        self.time(libc::STATX_MTIME, self.stx.stx_mtime, "modification")
+    }
+
+    /// Last access time (`stx_atime`), as `std::fs::Metadata::accessed`
+    /// (how current it is depends on the mount's `atime` options).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`](io::ErrorKind::Unsupported) if the
+    /// filesystem did not report it.
+    pub fn accessed(&self) -> io::Result<SystemTime> {
+        self.time(libc::STATX_ATIME, self.stx.stx_atime, "access")
+    }
+
+    /// Creation (birth) time (`stx_btime`), as `std::fs::Metadata::created`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`](io::ErrorKind::Unsupported) if the
+    /// filesystem does not record it (tmpfs before Linux 5.x, many network
+    /// filesystems).
+    pub fn created(&self) -> io::Result<SystemTime> {
+        self.time(libc::STATX_BTIME, self.stx.stx_btime, "creation")
+    }
+
+    /// The timestamp `t` if statx reported the field `bit` of its mask.
+    fn time(&self, bit: u32, t: libc::statx_timestamp, what: &str) -> io::Result<SystemTime> {
+        if self.stx.stx_mask & bit == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("the filesystem does not report the {what} time of this file"),
+            ));
+        }
         let d = Duration::new(t.tv_sec.unsigned_abs(), t.tv_nsec);
-        if t.tv_sec >= 0 {
+        Ok(if t.tv_sec >= 0 {
             SystemTime::UNIX_EPOCH + d
         } else {
             SystemTime::UNIX_EPOCH - d
-        }
+        })
     }
 
     /// Inode number.

@@ -18,7 +18,10 @@ mod metadata;
 mod open_options;
 
 pub use file::File;
-pub use functions::{create_dir, metadata, read, remove_dir, remove_file, rename, write};
+pub use functions::{
+    create_dir, create_dir_all, metadata, read, remove_dir, remove_file, rename, symlink_metadata,
+    write,
+};
 pub use metadata::Metadata;
 pub use open_options::OpenOptions;
 

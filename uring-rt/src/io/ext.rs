@@ -1,5 +1,6 @@
 //! Loops over the one-shot operations of [`AsyncReadRent`] and
-//! [`AsyncWriteRent`]: `read_exact`, `write_all`, `writev_all`.
+//! [`AsyncWriteRent`]: `read_exact`, `readv_exact`, `read_to_end`,
+//! `write_all`, `writev_all`.
 
 use std::future::Future;
 use std::io;
@@ -97,6 +98,81 @@ pub trait AsyncReadRentExt: AsyncReadRent {
         buf: B,
         duration: Duration,
     ) -> impl Future<Output = BufResult<usize, B>>;
+    /// Reads until end of stream, appending to `buf`, and returns how many
+    /// bytes were read (what `buf` held before stays in front).
+    ///
+    /// Capacity grows geometrically: whenever `buf` is full it reserves at
+    /// least as much again (32 bytes at first), so reading `n` bytes costs
+    /// `O(log n)` reallocations. Reads that fail with
+    /// [`ErrorKind::Interrupted`](io::ErrorKind::Interrupted) are retried.
+    ///
+    /// ```
+    /// use aio::io::{AsyncReadRentExt, AsyncWriteRentExt};
+    /// use aio::net::{TcpListener, TcpStream};
+    ///
+    /// # aio::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// server.write_all(b"hello".to_vec()).await.0.unwrap();
+    /// drop(server); // end of stream
+    /// let (res, buf) = client.read_to_end(b"> ".to_vec()).await;
+    /// assert_eq!(res.unwrap(), 5);
+    /// assert_eq!(buf, b"> hello");
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Any error of [`read`](AsyncReadRent::read) other than `Interrupted`;
+    /// the buffer comes back holding every byte read before it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: bytes read before the future is dropped are lost
+    /// with the buffer.
+    fn read_to_end(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>>;
+
+    /// Reads until every buffer's writable region is filled, in order
+    /// (scatter), returning the total (the sum of their `bytes_total()` at
+    /// the call). An empty list, or buffers with no room, complete at once
+    /// with `Ok(0)`.
+    ///
+    /// ```
+    /// use aio::io::{AsyncReadRentExt, AsyncWriteRentExt};
+    /// use aio::buf::IoBufMut;
+    /// use aio::net::{TcpListener, TcpStream};
+    ///
+    /// # aio::Runtime::new().unwrap().block_on(async {
+    /// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// server.write_all(b"headbody".to_vec()).await.0.unwrap();
+    /// let bufs = vec![Vec::with_capacity(4).slice_mut(..4), Vec::with_capacity(4).slice_mut(..4)];
+    /// let (res, bufs) = client.readv_exact(bufs).await;
+    /// assert_eq!(res.unwrap(), 8);
+    /// let bufs: Vec<Vec<u8>> = bufs.into_iter().map(|s| s.into_inner()).collect();
+    /// assert_eq!(bufs, [b"head", b"body"]);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::UnexpectedEof`](io::ErrorKind::UnexpectedEof) if the
+    ///   stream ends before every region is full;
+    /// - any error of [`readv`](AsyncReadRent::readv) other than
+    ///   `Interrupted`, which is retried.
+    ///
+    /// The buffers always come back, in their order, with the bytes read
+    /// before an error marked initialized.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe, as for [`read_exact`](AsyncReadRentExt::read_exact).
+    fn readv_exact<B: IoBufMut>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>>;
 }
 
 impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
@@ -138,6 +214,55 @@ impl<R: AsyncReadRent + ?Sized> AsyncReadRentExt for R {
             }
         }
         (Ok(total), slice.into_inner())
+    }
+
+    async fn read_to_end(&mut self, mut buf: Vec<u8>) -> BufResult<usize, Vec<u8>> {
+        let start = buf.len();
+        loop {
+            if buf.len() == buf.capacity() {
+                buf.reserve(buf.capacity().max(32));
+            }
+            let before = buf.len();
+            let (res, back) = self.read(buf).await;
+            buf = back;
+            match res {
+                Ok(0) => return (Ok(buf.len() - start), buf),
+                Ok(_) if buf.len() == before => return (Err(forgot_set_init("read_to_end")), buf),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), buf),
+            }
+        }
+    }
+
+    async fn readv_exact<B: IoBufMut>(&mut self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        let total: usize = bufs.iter().map(IoBufMut::bytes_total).sum();
+        // Each buffer is read through a slice of its whole region, which
+        // moves past what each read filled; `slices[first..]` is the unfilled
+        // tail, and its first slice is the one the next read continues.
+        let mut slices: Vec<_> = bufs.into_iter().map(SliceMut::whole).collect();
+        let mut left = total;
+        let res = loop {
+            let first = slices.iter().position(|s| s.bytes_total() > 0);
+            let Some(first) = first else { break Ok(total) };
+            let rest = slices.split_off(first);
+            let (res, mut back) = self.readv(rest).await;
+            slices.append(&mut back);
+            let now: usize = slices.iter().map(IoBufMut::bytes_total).sum();
+            match res {
+                Ok(0) => {
+                    break Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "stream ended before readv_exact filled the buffers",
+                    ))
+                }
+                Ok(_) if now == left => break Err(forgot_set_init("readv_exact")),
+                Ok(_) => left = now,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        (res, slices.into_iter().map(SliceMut::into_inner).collect())
     }
 
     async fn read_timeout<B: IoBufMut>(
@@ -296,6 +421,18 @@ fn advance<B: IoBuf>(slices: &mut [crate::buf::Slice<B>], first: &mut usize, mut
         n -= len;
         *first += 1;
     }
+}
+
+/// A reader returned `Ok(n > 0)` without marking the bytes initialized;
+/// looping on would spin forever, so say so instead.
+fn forgot_set_init(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "{what}: the reader returned Ok(n > 0) without calling IoBufMut::set_init \
+             on the buffer (see AsyncReadRent's docs)"
+        ),
+    )
 }
 
 fn write_zero(what: &str) -> io::Error {

@@ -10,6 +10,10 @@
 //! [`Lines`] as a stream), [`BufWriter`] (coalesced writes) and
 //! [`LengthDelimited`] (length-prefixed frames).
 //!
+//! In memory: [`empty`] and [`sink`]; the traits are implemented for
+//! `&[u8]` (reads), `std::io::Cursor<Vec<u8>>` (reads and writes) and
+//! `Box<T>` (forwarding).
+//!
 //! [`AsyncRentDuplex`] is implemented by streams whose reads and writes may
 //! be in flight at once through shared references (TCP and Unix streams);
 //! the poll-based adapters of `aio::compat` build on it.
@@ -18,11 +22,13 @@ mod buf_reader;
 mod buf_writer;
 mod duplex;
 mod ext;
+mod impls;
 mod length_delimited;
 mod lines;
 #[cfg(test)]
 mod mock;
 mod read;
+mod util;
 mod write;
 
 pub use buf_reader::BufReader;
@@ -41,4 +47,5 @@ pub use ext::{AsyncReadRentExt, AsyncWriteRentExt};
 pub use length_delimited::LengthDelimited;
 pub use lines::Lines;
 pub use read::AsyncReadRent;
+pub use util::{empty, sink, Empty, Sink};
 pub use write::AsyncWriteRent;

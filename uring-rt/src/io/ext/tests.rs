@@ -349,3 +349,67 @@ fn mock_readv_fills_buffers_in_order() {
     let bufs: Vec<_> = bufs.into_iter().map(|b| b.into_inner()).collect();
     assert_eq!(bufs, [b"ab".to_vec(), b"cd".to_vec()]);
 }
+
+#[test]
+fn read_to_end_appends_across_reads_and_grows() {
+    let big = vec![7u8; 10_000];
+    let mut r = MockReader::new([data("ab"), ReadStep::Data(big.clone()), data("cd")]);
+    let (res, buf) = block_on(r.read_to_end(b"x".to_vec()));
+    assert_eq!(res.unwrap(), 10_004);
+    assert_eq!(&buf[..3], b"xab");
+    assert_eq!(&buf[3..10_003], &big[..]);
+    assert_eq!(&buf[10_003..], b"cd");
+}
+
+#[test]
+fn read_to_end_retries_interrupted_and_returns_errors_with_the_bytes() {
+    let mut r = MockReader::new([
+        data("ab"),
+        ReadStep::Fail(ErrorKind::Interrupted),
+        data("c"),
+        ReadStep::Fail(ErrorKind::ConnectionReset),
+    ]);
+    let (res, buf) = block_on(r.read_to_end(Vec::new()));
+    assert_eq!(res.unwrap_err().kind(), ErrorKind::ConnectionReset);
+    assert_eq!(buf, b"abc");
+}
+
+#[test]
+fn read_to_end_of_an_empty_stream_is_zero() {
+    let mut r = MockReader::new([]);
+    let (res, buf) = block_on(r.read_to_end(Vec::new()));
+    assert_eq!(res.unwrap(), 0);
+    assert!(buf.is_empty());
+}
+
+#[test]
+fn readv_exact_fills_every_buffer_across_partial_reads() {
+    let mut r = MockReader::new([data("abcd"), data("efgh"), data("rest")]);
+    let bufs = vec![Vec::new().slice_mut_of(3), Vec::new().slice_mut_of(5)];
+    let (res, bufs) = block_on(r.readv_exact(bufs));
+    assert_eq!(res.unwrap(), 8);
+    let bufs: Vec<Vec<u8>> = bufs.into_iter().map(|s| s.into_inner()).collect();
+    assert_eq!(bufs, [b"abc".to_vec(), b"defgh".to_vec()]);
+    let (res, rest) = block_on(r.read(Vec::with_capacity(8)));
+    assert_eq!(res.unwrap(), 4);
+    assert_eq!(rest, b"rest");
+}
+
+#[test]
+fn readv_exact_reports_eof_with_the_bytes_read() {
+    let mut r = MockReader::new([data("abcd")]);
+    let bufs = vec![Vec::new().slice_mut_of(3), Vec::new().slice_mut_of(3)];
+    let (res, bufs) = block_on(r.readv_exact(bufs));
+    assert_eq!(res.unwrap_err().kind(), ErrorKind::UnexpectedEof);
+    let bufs: Vec<Vec<u8>> = bufs.into_iter().map(|s| s.into_inner()).collect();
+    assert_eq!(bufs, [b"abc".to_vec(), b"d".to_vec()]);
+}
+
+#[test]
+fn readv_exact_of_nothing_is_zero() {
+    let mut r = MockReader::new([data("abc")]);
+    let (res, bufs) = block_on(r.readv_exact(Vec::<Vec<u8>>::new()));
+    assert_eq!(res.unwrap(), 0);
+    assert!(bufs.is_empty());
+    assert_eq!(r.calls, 0);
+}
