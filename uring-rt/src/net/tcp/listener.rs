@@ -107,6 +107,19 @@ impl TcpListener {
         })
     }
 
+    /// Wraps a socket already bound and listening (a
+    /// [`TcpSocket`](crate::net::TcpSocket)'s `listen`). Accepted streams get
+    /// [`NetConfig::default()`].
+    pub(crate) fn from_socket(socket: Socket, family: libc::c_int) -> TcpListener {
+        TcpListener {
+            _core: std::marker::PhantomData,
+            socket,
+            config: NetConfig::default(),
+            family,
+            stash: Stash::default(),
+        }
+    }
+
     /// Adopts a listening std socket (switching it to the current backend's
     /// blocking mode). Accepted streams get [`NetConfig::default()`].
     ///
