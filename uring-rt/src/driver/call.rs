@@ -81,6 +81,13 @@ pub(crate) enum Call {
         fd: RawFd,
         how: i32,
     },
+    /// Single-shot readiness (IORING_OP_POLL_ADD): completes with the
+    /// `POLL*` event mask once any event in `mask` (or an error or hangup)
+    /// is pending on `fd`.
+    PollAdd {
+        fd: RawFd,
+        mask: u32,
+    },
     Close {
         fd: RawFd,
     },

@@ -127,6 +127,21 @@ pub(crate) fn run(call: Call) -> i32 {
             // SAFETY: see above; `addr` holds `addrlen` bytes.
             (unsafe { libc::connect(fd, addr, addrlen) }) as isize
         }
+        Call::PollAdd { fd, mask } => {
+            let mut pfd = libc::pollfd {
+                fd,
+                events: mask as libc::c_short,
+                revents: 0,
+            };
+            // A zero timeout: never blocks. Nothing pending is EAGAIN, so
+            // the epoll backend parks the call like any other.
+            // SAFETY: `pfd` is one live pollfd.
+            match unsafe { libc::poll(&mut pfd, 1, 0) } {
+                0 => return -libc::EAGAIN,
+                1 => pfd.revents as u16 as isize,
+                r => r as isize,
+            }
+        }
         // SAFETY: no memory is passed.
         Call::Shutdown { fd, how } => (unsafe { libc::shutdown(fd, how) }) as isize,
         // SAFETY: the op owns `fd` and gives it up with this call; close(2)

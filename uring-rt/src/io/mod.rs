@@ -28,6 +28,7 @@ mod lines;
 #[cfg(test)]
 mod mock;
 mod read;
+mod ready;
 mod util;
 mod write;
 
@@ -47,5 +48,6 @@ pub use ext::{AsyncReadRentExt, AsyncWriteRentExt};
 pub use length_delimited::LengthDelimited;
 pub use lines::Lines;
 pub use read::AsyncReadRent;
+pub use ready::{Interest, Ready};
 pub use util::{empty, sink, Empty, Sink};
 pub use write::AsyncWriteRent;

@@ -19,6 +19,7 @@ mod config;
 mod incoming;
 mod lookup;
 mod raw_fd;
+mod readiness;
 mod reuse_port;
 pub(crate) mod socket;
 mod split;

@@ -346,6 +346,35 @@ impl Socket {
         Op::submit(ops::Shutdown::new(self.fd.clone(), how)).await
     }
 
+    /// Waits until any event of `interest` is pending (one readiness op).
+    pub(crate) async fn ready(
+        &self,
+        interest: crate::io::Interest,
+    ) -> io::Result<crate::io::Ready> {
+        let mask = Op::submit(ops::PollAdd::new(self.fd.clone(), interest.mask())).await?;
+        Ok(crate::io::Ready::from_mask(mask))
+    }
+
+    /// recv(2) now, or `WouldBlock`.
+    pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        sys::recv_now(self.raw(), buf)
+    }
+
+    /// send(2) now, or `WouldBlock`.
+    pub(crate) fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        sys::send_now(self.raw(), buf)
+    }
+
+    /// recvfrom(2) now, or `WouldBlock`.
+    pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, RawAddr)> {
+        sys::recv_from_now(self.raw(), buf)
+    }
+
+    /// sendto(2) now, or `WouldBlock`.
+    pub(crate) fn try_send_to(&self, buf: &[u8], addr: &RawAddr) -> io::Result<usize> {
+        sys::send_to_now(self.raw(), buf, addr)
+    }
+
     /// recv(2) with `MSG_PEEK`: the bytes stay queued for the next read.
     pub(crate) async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
         // As for `recv`: Ok(0) would read as end of stream.

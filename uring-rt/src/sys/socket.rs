@@ -118,3 +118,65 @@ pub(crate) fn peer_addr(fd: RawFd) -> io::Result<RawAddr> {
     cvt(unsafe { libc::getpeername(fd, raw.as_mut_ptr(), &mut raw.len) })?;
     Ok(raw)
 }
+
+/// recv(2) with `MSG_DONTWAIT`: never blocks, whatever the socket's mode
+/// (io_uring keeps sockets blocking); `WouldBlock` when nothing is queued.
+pub(crate) fn recv_now(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is writable for `buf.len()` bytes for the whole call.
+    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+    cvt_size(n)
+}
+
+/// send(2) with `MSG_DONTWAIT | MSG_NOSIGNAL`: never blocks and never
+/// raises SIGPIPE; `WouldBlock` when the send buffer is full.
+pub(crate) fn send_now(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    // SAFETY: `buf` is readable for `buf.len()` bytes for the whole call.
+    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), flags) };
+    cvt_size(n)
+}
+
+/// recvfrom(2) with `MSG_DONTWAIT`, and the sender's address.
+pub(crate) fn recv_from_now(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, RawAddr)> {
+    let mut raw = RawAddr::empty();
+    // SAFETY: `buf` is writable for `buf.len()` bytes; the kernel writes at
+    // most `raw.len` bytes of address into the storage.
+    let n = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+            raw.as_mut_ptr(),
+            &mut raw.len,
+        )
+    };
+    Ok((cvt_size(n)?, raw))
+}
+
+/// sendto(2) with `MSG_DONTWAIT | MSG_NOSIGNAL`.
+pub(crate) fn send_to_now(fd: RawFd, buf: &[u8], addr: &RawAddr) -> io::Result<usize> {
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    // SAFETY: `buf` is readable for `buf.len()` bytes and `addr` points to
+    // `addr.len` valid bytes of sockaddr.
+    let n = unsafe {
+        libc::sendto(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            flags,
+            addr.as_ptr(),
+            addr.len,
+        )
+    };
+    cvt_size(n)
+}
+
+/// Returns the last OS error if `ret` is -1, the byte count otherwise.
+fn cvt_size(ret: isize) -> io::Result<usize> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret as usize)
+    }
+}

@@ -183,6 +183,9 @@ impl Epoll {
             return Some((-libc::EBADF, 0));
         }
         let call = nonblock::adjust(call);
+        if let Call::PollAdd { .. } = call {
+            return self.start_poll(fd, dir, key, call);
+        }
         let state = self.fds.get(fd);
         let connect = matches!(call, Call::Connect { .. });
         // A connect must really be started; it is the first op on its
@@ -226,6 +229,22 @@ impl Epoll {
                 .err()
                 .map(|e| (e, 0)),
         }
+    }
+
+    /// Starts a readiness call: answered at once if an event is pending (a
+    /// zero-timeout poll(2), which tells exactly, so the drained shortcut is
+    /// not consulted or changed), parked otherwise (behind earlier ops of
+    /// its direction, which may consume the readiness first).
+    fn start_poll(&mut self, fd: RawFd, dir: Dir, key: u64, call: Call) -> Option<(i32, u32)> {
+        if self.fds.get(fd).queue(dir).is_empty() {
+            let res = syscall::run(call);
+            if res != -libc::EAGAIN {
+                return Some((res, 0));
+            }
+        }
+        self.park(fd, dir, Waiter { key, call })
+            .err()
+            .map(|e| (e, 0))
     }
 
     /// Runs a multishot call while its direction has data, each result a
@@ -352,6 +371,10 @@ impl Epoll {
             }
             let res = match waiter.call {
                 Call::Connect { .. } => nonblock::connect_result(fd).map(|r| (r, 0)),
+                call @ Call::PollAdd { .. } => match syscall::run(call) {
+                    r if r == -libc::EAGAIN => None,
+                    r => Some((r, 0)),
+                },
                 _ if !state.ready(dir) => None,
                 call => self.attempt(fd, dir, call, out),
             };
@@ -446,7 +469,9 @@ impl Epoll {
             if write {
                 state.mark_ready(Dir::Write, closed);
             }
-            if read {
+            // A readiness call for both directions parks with the readers
+            // (see `nonblock::interest`): a write event retries them too.
+            if read || write {
                 self.retry(fd, Dir::Read, out);
             }
             if write {

@@ -31,6 +31,10 @@ pub(super) fn interest(call: &Call) -> Option<(RawFd, Dir)> {
         | Call::RecvMsgSelect { fd, .. }
         | Call::AcceptMulti { fd, .. }
         | Call::Accept { fd, .. } => Some((fd, Dir::Read)),
+        // Waiting for both directions parks with the readers; the backend
+        // retries readers' polls on write events too.
+        Call::PollAdd { fd, mask } if mask & libc::POLLIN as u32 != 0 => Some((fd, Dir::Read)),
+        Call::PollAdd { fd, .. } => Some((fd, Dir::Write)),
         Call::Write {
             fd,
             offset: CURRENT_POS,

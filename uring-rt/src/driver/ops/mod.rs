@@ -9,6 +9,7 @@ mod fixed;
 mod fs;
 #[cfg(test)]
 mod nop;
+mod poll;
 mod read;
 mod recv;
 mod send;
@@ -24,6 +25,7 @@ pub(crate) use fixed::{ReadFixed, WriteFixed};
 pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
 #[cfg(test)]
 pub(crate) use nop::Nop;
+pub(crate) use poll::PollAdd;
 pub(crate) use read::{Read, Readv};
 pub(crate) use recv::{MsgParts, Recv, RecvFrom, RecvMsgv};
 pub(crate) use send::{Send, SendMsgv, SendTo, SendToZc, SendZc};

@@ -17,6 +17,8 @@ pub(crate) const OPCODES: &[(u8, &str)] = &[
     (opcode::Connect::CODE, "CONNECT"),
     (opcode::Shutdown::CODE, "SHUTDOWN"),
     (opcode::Close::CODE, "CLOSE"),
+    // Readiness (`readable()`, `AsyncFd`): as old as io_uring itself (5.1).
+    (opcode::PollAdd::CODE, "POLL_ADD"),
     (opcode::Timeout::CODE, "TIMEOUT"),
     (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
     (opcode::OpenAt::CODE, "OPENAT"),

@@ -82,6 +82,7 @@ pub(crate) fn entry(call: Call) -> squeue::Entry {
         Call::Connect { fd, addr, addrlen } => opcode::Connect::new(Fd(fd), addr, addrlen).build(),
         Call::Shutdown { fd, how } => opcode::Shutdown::new(Fd(fd), how).build(),
         Call::Close { fd } => opcode::Close::new(Fd(fd)).build(),
+        Call::PollAdd { fd, mask } => opcode::PollAdd::new(Fd(fd), mask).build(),
         Call::Timeout { ts } => opcode::Timeout::new(ts).build(),
         Call::Cancel { target } => opcode::AsyncCancel::new(target).build(),
         Call::OpenAt {

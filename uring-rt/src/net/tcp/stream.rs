@@ -540,3 +540,6 @@ impl fmt::Debug for TcpStream {
 }
 
 crate::net::socket::fd_impls!(TcpStream);
+
+crate::net::readiness::ready_impl!(TcpStream);
+crate::net::readiness::stream_try_impl!(TcpStream);

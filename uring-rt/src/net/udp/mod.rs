@@ -422,3 +422,51 @@ impl fmt::Debug for UdpSocket {
 }
 
 crate::net::socket::fd_impls!(UdpSocket);
+
+crate::net::readiness::ready_impl!(UdpSocket);
+
+impl UdpSocket {
+    /// Receives one datagram from the connected peer into `buf` without
+    /// waiting (recv(2), `MSG_DONTWAIT`); a longer datagram is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is queued (wait with
+    /// [`readable`](Self::readable)), or the socket's error.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.socket.try_recv(buf)
+    }
+
+    /// Sends `buf` as one datagram to the connected peer without waiting
+    /// (send(2), `MSG_DONTWAIT | MSG_NOSIGNAL`).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full (wait with
+    /// [`writable`](Self::writable)), `ENOTCONN` if not connected.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.socket.try_send(buf)
+    }
+
+    /// Receives one datagram and its sender without waiting (recvfrom(2),
+    /// `MSG_DONTWAIT`); a longer datagram is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is queued, or the socket's error.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let (n, raw) = self.socket.try_recv_from(buf)?;
+        Ok((n, crate::net::addr::from_raw(&raw)?))
+    }
+
+    /// Sends `buf` as one datagram to `target` without waiting (sendto(2),
+    /// `MSG_DONTWAIT | MSG_NOSIGNAL`).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full, or the socket's error.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.socket
+            .try_send_to(buf, &crate::net::addr::to_raw(&target))
+    }
+}

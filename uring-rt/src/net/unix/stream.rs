@@ -212,3 +212,6 @@ impl fmt::Debug for UnixStream {
 }
 
 crate::net::socket::fd_impls!(UnixStream);
+
+crate::net::readiness::ready_impl!(UnixStream);
+crate::net::readiness::stream_try_impl!(UnixStream);
