@@ -198,7 +198,7 @@ const MIN_LINUX: &str = "Linux 5.15";
 /// The kernel release that added an opcode in `OPCODES`, by its name there.
 fn added_in(opcode: &str) -> Option<&'static str> {
     Some(match opcode {
-        "NOP" | "READV" | "WRITEV" | "FSYNC" | "READ_FIXED" | "WRITE_FIXED" => "5.1",
+        "NOP" | "READV" | "WRITEV" | "FSYNC" | "POLL_ADD" | "READ_FIXED" | "WRITE_FIXED" => "5.1",
         "SENDMSG" | "RECVMSG" => "5.3",
         "TIMEOUT" => "5.4",
         "ACCEPT" | "ASYNC_CANCEL" | "CONNECT" => "5.5",
