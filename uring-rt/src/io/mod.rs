@@ -18,6 +18,7 @@
 //! be in flight at once through shared references (TCP and Unix streams);
 //! the poll-based adapters of `aio::compat` build on it.
 
+mod async_fd;
 mod buf_reader;
 mod buf_writer;
 mod duplex;
@@ -32,6 +33,7 @@ mod ready;
 mod util;
 mod write;
 
+pub use async_fd::{AsyncFd, AsyncFdReadyGuard, TryIoError};
 pub use buf_reader::BufReader;
 pub use buf_writer::BufWriter;
 // Used by the compat and TLS layers only.
