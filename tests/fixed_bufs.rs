@@ -97,11 +97,22 @@ fn ring_buffers() -> Vec<(String, Vec<(u64, u64)>)> {
 }
 
 /// The ring whose table holds `(addr, len)`, if any.
+///
+/// The kernel lists a ring's buffers only when it gets the ring's lock
+/// without waiting (`io_uring_show_fdinfo` uses a trylock), so a listing
+/// taken while the lock is busy comes back without them: look a few times.
 fn ring_holding(addr: u64, len: u64) -> Option<String> {
-    ring_buffers()
-        .into_iter()
-        .find(|(_, bufs)| bufs.contains(&(addr, len)))
-        .map(|(fd, _)| fd)
+    for _ in 0..50 {
+        let found = ring_buffers()
+            .into_iter()
+            .find(|(_, bufs)| bufs.contains(&(addr, len)))
+            .map(|(fd, _)| fd);
+        if found.is_some() {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    None
 }
 
 /// Writes all of `buf` at `pos` with `write_fixed_at`, moving what is left
