@@ -127,45 +127,7 @@ async fn h2c_100_concurrent_streams() {
             .await
     });
     let stream = TcpStream::connect(addr).await.unwrap();
-    let (sender, conn) = hyper::client::conn::http2::Builder::new(HyperExecutor::new())
-        .timer(HyperTimer::new())
-        .handshake::<_, Full<Bytes>>(Compat::new(stream))
-        .await
-        .unwrap();
-    let conn = aio::spawn(conn);
-    let mut tasks = Vec::new();
-    for i in 0..STREAMS {
-        let mut sender = sender.clone();
-        tasks.push(aio::spawn(async move {
-            let body = pattern(1000 + i as u64, 1000 + i * 2_000);
-            sender.ready().await.unwrap();
-            let req = Request::post(format!("http://aio.test/s/{i}"))
-                .body(Full::new(Bytes::from(body.clone())))
-                .unwrap();
-            let resp = sender.send_request(req).await.unwrap();
-            assert_eq!(resp.status(), 200);
-            assert_eq!(resp.version(), hyper::Version::HTTP_2);
-            assert_eq!(resp.headers()["x-path"], format!("/s/{i}").as_str());
-            let got = resp.into_body().collect().await.unwrap().to_bytes();
-            assert_eq!(got.len(), body.len(), "stream {i}: echoed length");
-            assert_eq!(
-                first_difference(&got, &body),
-                None,
-                "stream {i}: bytes differ"
-            );
-        }));
-    }
-    within(LIMIT, "100 concurrent h2 streams", async {
-        for t in tasks {
-            t.await.unwrap();
-        }
-    })
-    .await;
-    drop(sender);
-    within(LIMIT, "client connection ends", conn)
-        .await
-        .unwrap()
-        .unwrap();
+    support::h2::echo_streams(stream, STREAMS, 1000, 2_000, "http://aio.test", LIMIT).await;
     within(LIMIT, "server connection ends", server)
         .await
         .unwrap()

@@ -183,45 +183,7 @@ async fn https_h2_via_alpn_50_concurrent_streams() {
     let server = aio::spawn(serve_one(listener, acceptor));
     let tls = connect(addr, &connector).await;
     assert_eq!(tls.alpn_protocol().as_deref(), Some(&b"h2"[..]));
-    let (sender, conn) = hyper::client::conn::http2::Builder::new(HyperExecutor::new())
-        .timer(HyperTimer::new())
-        .handshake::<_, Full<Bytes>>(Compat::new(tls))
-        .await
-        .unwrap();
-    let conn = aio::spawn(conn);
-    let mut tasks = Vec::new();
-    for i in 0..STREAMS {
-        let mut sender = sender.clone();
-        tasks.push(aio::spawn(async move {
-            let body = pattern(500 + i as u64, 1000 + i * 3_000);
-            sender.ready().await.unwrap();
-            let req = Request::post(format!("https://localhost/s/{i}"))
-                .body(Full::new(Bytes::from(body.clone())))
-                .unwrap();
-            let resp = sender.send_request(req).await.unwrap();
-            assert_eq!(resp.status(), 200);
-            assert_eq!(resp.version(), hyper::Version::HTTP_2);
-            assert_eq!(resp.headers()["x-path"], format!("/s/{i}").as_str());
-            let got = resp.into_body().collect().await.unwrap().to_bytes();
-            assert_eq!(got.len(), body.len(), "stream {i}: echoed length");
-            assert_eq!(
-                first_difference(&got, &body),
-                None,
-                "stream {i}: bytes differ"
-            );
-        }));
-    }
-    within(LIMIT, "50 concurrent h2 streams over TLS", async {
-        for t in tasks {
-            t.await.unwrap();
-        }
-    })
-    .await;
-    drop(sender);
-    within(LIMIT, "client connection ends", conn)
-        .await
-        .unwrap()
-        .unwrap();
+    support::h2::echo_streams(tls, STREAMS, 500, 3_000, "https://localhost", LIMIT).await;
     let alpn = within(LIMIT, "server connection ends", server)
         .await
         .unwrap();

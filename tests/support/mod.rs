@@ -5,6 +5,9 @@
 //! Each test binary uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+#[cfg(feature = "hyper")]
+pub mod h2;
+
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io;
