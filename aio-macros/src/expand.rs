@@ -133,8 +133,13 @@ fn expand_fn(kind: Kind, input: &ItemFn, options: &Options) -> TokenStream {
                 }
                 None => quote!(::core::option::Option::None),
             };
+            let paused = options.start_paused;
             let cfg = quote! {
-                #krate::__private::TestConfig { driver: #driver, entries: #entries }
+                #krate::__private::TestConfig {
+                    driver: #driver,
+                    entries: #entries,
+                    start_paused: #paused,
+                }
             };
             (quote!(run_test), quote!(#cfg, || async move #body))
         }
@@ -312,7 +317,7 @@ mod tests {
             has(
                 &out,
                 "TestConfig { driver: ::core::option::Option::Some(::aio::Driver::Epoll), \
-                 entries: ::core::option::Option::None }"
+                 entries: ::core::option::Option::None, start_paused: false, }"
             ),
             "{out}"
         );

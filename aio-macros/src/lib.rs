@@ -111,6 +111,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   that names `"uring"` on a machine without io_uring is skipped with a
 ///   note on stderr.
 /// - `entries = N` (integer, at least 1): the io_uring ring size.
+/// - `start_paused = true | false` (default `false`): start the runtime
+///   with its clock paused (`aio::time::pause`): timers then fire as soon
+///   as every task waits, in deadline order, with `Instant::now()` moved
+///   to each deadline; a test of an hour-long timeout takes microseconds.
 /// - `crate = "path"` (default `"::aio"`): where the `aio` crate is.
 ///
 /// `threads` is not an option here: a test runs on one runtime per driver.

@@ -34,7 +34,7 @@ impl Kind {
     fn keys(self) -> &'static [&'static str] {
         match self {
             Kind::Main => &["threads", "entries", "driver", "crate"],
-            Kind::Test => &["driver", "entries", "crate"],
+            Kind::Test => &["driver", "entries", "start_paused", "crate"],
         }
     }
 
@@ -81,6 +81,9 @@ pub(crate) struct Options {
     /// `driver = "..."`; `None` is the macro's default (`Auto` for main,
     /// every available driver for tests).
     pub(crate) driver: Option<DriverOpt>,
+    /// `start_paused = true`: the test's runtime starts with its clock
+    /// paused (`aio::time::pause`).
+    pub(crate) start_paused: bool,
     /// `crate = "path"`; `None` means `::aio`.
     pub(crate) crate_path: Option<Path>,
 }
@@ -91,6 +94,7 @@ impl Default for Options {
             threads: 1,
             entries: None,
             driver: None,
+            start_paused: false,
             crate_path: None,
         }
     }
@@ -200,6 +204,7 @@ impl OptionParser {
             "threads" => self.options.threads = parse_threads(value)?,
             "entries" => self.options.entries = Some(parse_entries(value)?),
             "driver" => self.options.driver = Some(parse_driver(value)?),
+            "start_paused" => self.options.start_paused = parse_bool(&name, value)?,
             "crate" => self.options.crate_path = Some(parse_crate(value)?),
             _ => unreachable!("`{name}` is listed in Kind::keys but has no parser"),
         }
@@ -240,6 +245,9 @@ fn suggestion(kind: Kind, name: &str) -> Option<&'static str> {
             Some("did you mean `entries`?")
         }
         "backend" | "drivers" => Some("did you mean `driver`?"),
+        "paused" | "start_pause" | "pause" if kind == Kind::Test => {
+            Some("did you mean `start_paused`?")
+        }
         "crate_name" | "krate" | "crate_path" => Some("did you mean `crate`?"),
         _ => None,
     }
@@ -251,6 +259,7 @@ fn example(key: &str) -> &'static str {
         "threads" => "threads = 4",
         "entries" => "entries = 256",
         "driver" => "driver = \"epoll\"",
+        "start_paused" => "start_paused = true",
         "crate" => "crate = \"::aio\"",
         _ => "key = value",
     }
@@ -354,6 +363,16 @@ fn parse_entries(value: TokenStream) -> syn::Result<u32> {
 const DRIVER_VALUES: &str = "`\"auto\"`, `\"uring\"` or `\"epoll\"`";
 
 /// `driver = "auto" | "uring" | "epoll"`.
+fn parse_bool(key: &str, value: TokenStream) -> syn::Result<bool> {
+    match single_lit(&value) {
+        Some(Lit::Bool(b)) => Ok(b.value),
+        _ => {
+            let msg = format!("`{key}` expects `true` or `false`");
+            Err(syn::Error::new_spanned(value, msg))
+        }
+    }
+}
+
 fn parse_driver(value: TokenStream) -> syn::Result<DriverOpt> {
     let s = match single_lit(&value) {
         Some(Lit::Str(s)) => s,
@@ -512,7 +531,15 @@ mod tests {
             "{e}"
         );
         let e = error(Kind::Test, quote!(foo = 1));
-        assert!(e.contains("`driver`, `entries` and `crate`"), "{e}");
+        assert!(
+            e.contains("`driver`, `entries`, `start_paused` and `crate`"),
+            "{e}"
+        );
+        let e = error(Kind::Test, quote!(paused = true));
+        assert!(e.contains("did you mean `start_paused`?"), "{e}");
+        let e = error(Kind::Test, quote!(start_paused = 1));
+        assert!(e.contains("`start_paused` expects `true` or `false`"), "{e}");
+        assert!(ok(Kind::Test, quote!(start_paused = true)).start_paused);
         let e = error(Kind::Main, quote!(worker_threads = 2));
         assert!(e.contains("did you mean `threads`?"), "{e}");
     }

@@ -24,6 +24,8 @@ pub struct TestConfig {
     pub driver: Option<Driver>,
     /// Ring size, if given.
     pub entries: Option<u32>,
+    /// Start each runtime with its clock paused.
+    pub start_paused: bool,
 }
 
 /// What an async main or test may return: `()` or a `Result`.
@@ -139,7 +141,10 @@ where
     };
     let mut last = None;
     for driver in drivers {
-        let rt = match builder(cfg.entries, driver).build() {
+        let rt = match builder(cfg.entries, driver)
+            .start_paused(cfg.start_paused)
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) if cfg.driver == Some(driver) && driver == Driver::IoUring => {
                 eprintln!("aio::test: skipped on io_uring, which cannot start here: {e}");

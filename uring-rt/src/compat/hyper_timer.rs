@@ -43,7 +43,12 @@ impl HyperTimer {
 
 impl hyper::rt::Timer for HyperTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        self.sleep_until(Instant::now() + duration)
+        self.sleep_until(self.now() + duration)
+    }
+
+    /// The runtime's clock: virtual while it is paused (`aio::time::pause`).
+    fn now(&self) -> Instant {
+        time::Instant::now().into_std()
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {

@@ -224,6 +224,31 @@ impl Call {
         !matches!(self, Call::Close { .. })
     }
 
+    /// Whether the op completes without anything happening outside the
+    /// process: a file or path operation (positional reads and writes are
+    /// on seekable files), not one that waits for a peer, a pipe, a
+    /// timeout or readiness. A paused clock waits for these (see
+    /// `aio::time::pause`).
+    pub(crate) fn finishes_unprompted(&self) -> bool {
+        match *self {
+            Call::Read { offset, .. }
+            | Call::Write { offset, .. }
+            | Call::Readv { offset, .. }
+            | Call::Writev { offset, .. }
+            | Call::ReadFixed { offset, .. }
+            | Call::WriteFixed { offset, .. } => offset != CURRENT_POS,
+            Call::Nop
+            | Call::Close { .. }
+            | Call::OpenAt { .. }
+            | Call::Fsync { .. }
+            | Call::Statx { .. }
+            | Call::UnlinkAt { .. }
+            | Call::RenameAt { .. }
+            | Call::MkdirAt { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The plain, copying send a zero-copy send stands for (where the
     /// kernel has no SEND_ZC, and on epoll): a single completion. Any other
     /// call is returned unchanged.

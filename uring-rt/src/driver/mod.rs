@@ -128,6 +128,9 @@ struct Inner {
     /// Ops were submitted since the last turn (their SQEs may sit in the
     /// submission queue until the next enter).
     submitted: bool,
+    /// Ops in flight that finish without outside events (file and path
+    /// operations, see `Call::finishes_unprompted`).
+    finite_ops: usize,
     /// Buffer group ids in use (provided-buffer rings).
     groups: Slab<()>,
     /// The ring's table of registered buffers: which pool has which slots.
@@ -142,6 +145,8 @@ struct Slot {
     /// Whether the op may be cancelled ([`Call::cancellable`]): when its
     /// future is dropped, and at shutdown.
     cancel: bool,
+    /// Counted in `Inner::finite_ops` until its last completion.
+    finite: bool,
     state: Lifecycle,
 }
 
@@ -368,6 +373,7 @@ impl IoDriver {
                 wakers: Vec::with_capacity(256),
                 shut_down: false,
                 submitted: false,
+                finite_ops: 0,
                 groups: Slab::new(),
                 fixed: fixed::FixedTable::default(),
                 #[cfg(test)]
@@ -397,6 +403,7 @@ impl IoDriver {
         let key = (u64::from(gen) << 32) | entry.key() as u64;
         let cancel = call.cancellable();
         let multishot = call.is_multishot();
+        let finite = call.finishes_unprompted();
         let done = match inner.backend.push(key, call, &mut inner.completions) {
             Ok(None) => None,
             Ok(Some(done)) => Some(done),
@@ -411,7 +418,14 @@ impl IoDriver {
                 ended: done.is_some(),
             },
         };
-        entry.insert(Slot { gen, cancel, state });
+        let finite = finite && matches!(state, Lifecycle::Pending(_));
+        inner.finite_ops += usize::from(finite);
+        entry.insert(Slot {
+            gen,
+            cancel,
+            finite,
+            state,
+        });
         key
     }
 
@@ -429,6 +443,7 @@ impl IoDriver {
         entry.insert(Slot {
             gen,
             cancel: false,
+            finite: false,
             state: Lifecycle::Pending(None),
         });
         key
@@ -663,6 +678,14 @@ impl IoDriver {
         queued || !inner.completions.is_empty()
     }
 
+    /// Whether work that finishes on its own is in flight: file and path
+    /// operations in the kernel, calls on epoll's blocking pool. A paused
+    /// clock waits for it before jumping ahead (`Core::auto_advance`).
+    pub(crate) fn finishing_work(&self) -> bool {
+        let inner = self.inner.borrow();
+        inner.finite_ops > 0 || matches!(&inner.backend, Backend::Epoll(b) if b.busy())
+    }
+
     /// Hands completions to their slots, then wakes futures and completes
     /// orphans with the driver unborrowed (both may run arbitrary code).
     fn dispatch(&self) {
@@ -680,6 +703,10 @@ impl IoDriver {
                 continue; // stale: not this slot's op
             }
             let more = c.flags & cqe_flags::MORE != 0;
+            if slot.finite && !more {
+                slot.finite = false;
+                inner_ref.finite_ops -= 1;
+            }
             match &mut slot.state {
                 Lifecycle::Pending(waker) if more => {
                     slot.state = Lifecycle::Notifying(waker.take(), c.res, c.flags);

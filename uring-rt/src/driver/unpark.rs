@@ -99,6 +99,11 @@ impl Unparker {
     /// latch so the next `unpark` signals again. Call before looking at what
     /// the wakers left (the inbox), so nothing queued after the look goes
     /// unsignalled.
+    /// Whether an unpark is pending (not yet taken by `take_notified`).
+    pub(crate) fn is_notified(&self) -> bool {
+        self.notified.load(Ordering::Acquire)
+    }
+
     pub(crate) fn take_notified(&self) -> bool {
         // The cheap load keeps the common "nothing happened" case free of a
         // read-modify-write on a cache line other threads write.

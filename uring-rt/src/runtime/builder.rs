@@ -14,6 +14,7 @@ use crate::Driver;
 pub struct RuntimeBuilder {
     pub(crate) entries: u32,
     pub(crate) driver: Driver,
+    pub(crate) start_paused: bool,
 }
 
 impl RuntimeBuilder {
@@ -22,6 +23,7 @@ impl RuntimeBuilder {
         RuntimeBuilder {
             entries: 256,
             driver: Driver::Auto,
+            start_paused: false,
         }
     }
 
@@ -44,6 +46,15 @@ impl RuntimeBuilder {
     /// environment overrides `Auto` (only).
     pub fn driver(mut self, driver: Driver) -> RuntimeBuilder {
         self.driver = driver;
+        self
+    }
+
+    /// Starts the runtime with its clock paused (default `false`), as
+    /// [`aio::time::pause`](crate::time::pause) would as the first thing
+    /// it runs: for tests of timeouts and intervals, which then take no
+    /// real time. `#[aio::test(start_paused = true)]` sets it.
+    pub fn start_paused(mut self, paused: bool) -> RuntimeBuilder {
+        self.start_paused = paused;
         self
     }
 

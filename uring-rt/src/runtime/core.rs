@@ -15,7 +15,7 @@ use slab::Slab;
 use super::builder::RuntimeBuilder;
 use super::task::raw::{TaskRef, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
 use super::task::JoinHandle;
-use super::time::Timers;
+use super::time::{Clock, Timers};
 use super::Shared;
 use crate::driver::IoDriver;
 use crate::Driver;
@@ -37,6 +37,8 @@ pub(crate) struct Core {
     /// Every task not yet complete, so shutdown can drop their futures.
     registry: RefCell<Slab<TaskRef>>,
     timers: RefCell<Timers>,
+    /// The time the timers run by: the system's, or paused for tests.
+    clock: Clock,
     /// Wakers of fired timers, woken after the timers are unborrowed; kept
     /// to reuse its memory.
     fired: Cell<Vec<Waker>>,
@@ -48,15 +50,31 @@ impl Core {
     pub(crate) fn new(builder: &RuntimeBuilder) -> io::Result<Core> {
         let driver = IoDriver::new(builder.driver, builder.entries)?;
         let shared = Arc::new(Shared::new(driver.unparker().clone()));
-        Ok(Core {
+        let core = Core {
             shared,
             driver: Rc::new(driver),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             registry: RefCell::new(Slab::with_capacity(256)),
             timers: RefCell::new(Timers::new()),
+            clock: Clock::new(),
             fired: Cell::new(Vec::new()),
             polls_since_turn: Cell::new(0),
-        })
+        };
+        if builder.start_paused {
+            core.pause_clock();
+        }
+        Ok(core)
+    }
+
+    /// Pauses the clock (`aio::time::pause`), on the timer wheel's grid.
+    ///
+    /// # Panics
+    ///
+    /// Panics if it is paused already.
+    #[track_caller]
+    pub(crate) fn pause_clock(&self) {
+        let origin = self.timers.borrow().origin();
+        self.clock.pause(origin, super::time::TICK);
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -73,6 +91,10 @@ impl Core {
 
     pub(crate) fn timers(&self) -> &RefCell<Timers> {
         &self.timers
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
@@ -147,30 +169,19 @@ impl Core {
     /// queued and reaps completions, sleeping in the kernel (until the next
     /// timer at most) only if nothing is ready (`busy` false).
     pub(crate) fn park(&self, busy: bool) -> io::Result<()> {
-        let mut timeout = None;
-        let mut fired = self.fired.take();
-        {
-            let mut timers = self.timers.borrow_mut();
-            if let Some(deadline) = timers.next_deadline() {
-                let now = Instant::now();
-                if deadline <= now {
-                    timers.expire(now, &mut fired);
-                }
-                timeout = timers
-                    .next_deadline()
-                    .map(|d| d.saturating_duration_since(now));
-            }
-        }
+        let now = self.clock.now();
+        let (fired, next) = self.fire_timers(now);
         // A fired timer may wake the root future, which is not in the run
-        // queue: don't sleep after firing any. Wake with the timers
-        // unborrowed, since a waker may be user code that polls a timer.
-        if !fired.is_empty() {
-            timeout = Some(Duration::ZERO);
-            for waker in fired.drain(..) {
-                waker.wake();
-            }
-        }
-        self.fired.set(fired);
+        // queue: don't sleep after firing any. A paused clock does not move
+        // while the thread sleeps: only auto-advance or `advance` bring its
+        // timers due.
+        let mut timeout = if fired {
+            Some(Duration::ZERO)
+        } else if self.clock.is_paused() {
+            None
+        } else {
+            next.map(|d| d.saturating_duration_since(now))
+        };
         if busy || !self.run_queue.borrow().is_empty() {
             if self.polls_since_turn.get() < POLLS_PER_IDLE_TURN && !self.driver.needs_turn() {
                 return Ok(());
@@ -179,6 +190,72 @@ impl Core {
         }
         self.polls_since_turn.set(0);
         self.driver.turn(timeout)
+    }
+
+    /// Wakes the timers due at `now`. Returns whether any fired, and the
+    /// next deadline.
+    fn fire_timers(&self, now: Instant) -> (bool, Option<Instant>) {
+        let mut fired = self.fired.take();
+        let next = {
+            let mut timers = self.timers.borrow_mut();
+            match timers.next_deadline() {
+                Some(deadline) if deadline <= now => {
+                    timers.expire(now, &mut fired);
+                    timers.next_deadline()
+                }
+                next => next,
+            }
+        };
+        // Wake with the timers unborrowed, since a waker may be user code
+        // that polls a timer.
+        let any = !fired.is_empty();
+        for waker in fired.drain(..) {
+            waker.wake();
+        }
+        self.fired.set(fired);
+        (any, next)
+    }
+
+    /// With the clock paused and nothing to run, moves it to the next
+    /// timer's deadline and fires that timer (tokio's auto-advance).
+    ///
+    /// Before each move it gives I/O a non-blocking turn, and moves nothing
+    /// if that (or another thread) woke anything, or while work that
+    /// finishes on its own is running: blocking-pool jobs, the kernel's
+    /// file operations (then `park` sleeps until that work completes).
+    /// `woken`: whether `block_on`'s root future was woken. Returns `true`
+    /// when the caller should loop round (something is ready to run)
+    /// instead of parking.
+    pub(crate) fn auto_advance(&self, woken: impl Fn() -> bool) -> io::Result<bool> {
+        if !self.clock.is_paused() {
+            return Ok(false);
+        }
+        loop {
+            let now = self.clock.now();
+            let (fired, next) = self.fire_timers(now);
+            if fired {
+                return Ok(true);
+            }
+            // Past timers were just expired: `next` is later than `now`.
+            let Some(deadline) = next.filter(|&d| d > now) else {
+                return Ok(false);
+            };
+            if self.shared.blocking_jobs() > 0 {
+                return Ok(false);
+            }
+            self.polls_since_turn.set(0);
+            self.driver.turn(Some(Duration::ZERO))?;
+            if !self.run_queue.borrow().is_empty() || self.shared.notified() || woken() {
+                return Ok(true);
+            }
+            if self.driver.finishing_work() {
+                return Ok(false);
+            }
+            // A deadline on a coarse level of the wheel is where its slot
+            // starts: the timer may only move down a level there (and the
+            // loop goes on to its real deadline).
+            self.clock.advance_to(deadline);
+        }
     }
 
     /// Drops every task's future, then shuts the driver down (cancelling and

@@ -224,6 +224,13 @@ impl Runtime {
                 }
             }
             let busy = self.core.tick() || root.woken.load(Ordering::Relaxed);
+            if !busy
+                && self
+                    .core
+                    .auto_advance(|| root.woken.load(Ordering::Relaxed))?
+            {
+                continue; // the next park fires the timer now due
+            }
             self.core.park(busy)?;
         }
     }

@@ -1,6 +1,7 @@
 //! The part of a runtime other threads may touch: the inbox for tasks woken
 //! remotely, and the driver's unparker that ends the owner's wait.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::task::TaskRef;
@@ -10,6 +11,9 @@ use crate::driver::Unparker;
 pub(crate) struct Shared {
     inbox: Mutex<Inbox>,
     unparker: Arc<Unparker>,
+    /// `spawn_blocking` jobs of this runtime not finished yet (their
+    /// wake-up included): a paused clock waits for them (auto-advance).
+    blocking: AtomicUsize,
 }
 
 struct Inbox {
@@ -25,6 +29,7 @@ impl Shared {
                 closed: false,
             }),
             unparker,
+            blocking: AtomicUsize::new(0),
         }
     }
 
@@ -45,6 +50,28 @@ impl Shared {
     /// Ends the owner's wait (once per drain; see `Unparker`).
     pub(crate) fn notify(&self) {
         self.unparker.unpark();
+    }
+
+    /// Whether a remote wake is pending (the owner has not drained it).
+    pub(crate) fn notified(&self) -> bool {
+        self.unparker.is_notified()
+    }
+
+    /// Counts a `spawn_blocking` job started ([`Shared::blocking_done`] when
+    /// it has finished and woken its task).
+    pub(crate) fn blocking_started(&self) {
+        self.blocking.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// See [`Shared::blocking_started`]. Release: the owner that reads the
+    /// count lower also sees the wake-up the job made before.
+    pub(crate) fn blocking_done(&self) {
+        self.blocking.fetch_sub(1, Ordering::Release);
+    }
+
+    /// `spawn_blocking` jobs running for this runtime.
+    pub(crate) fn blocking_jobs(&self) -> usize {
+        self.blocking.load(Ordering::Acquire)
     }
 
     /// Owner side: if notified, clears the latch and hands every queued task

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::JoinHandle;
 use crate::blocking::BlockingPool;
+use crate::runtime::{context, Shared};
 
 /// Runs a blocking closure on the blocking thread pool and returns a handle
 /// to its result.
@@ -42,7 +43,12 @@ where
     }));
     let receiver = BlockingResult { slot: slot.clone() };
     let handle = super::spawn(receiver);
+    // Counted until the job has woken its task, so a paused clock does not
+    // jump past a deadline while the job runs (see `aio::time::pause`).
+    let running = Running(context::with_core(|core| core.shared().clone()));
+    running.0.blocking_started();
     BlockingPool::global().execute(Box::new(move || {
+        let running = running;
         let result = catch_unwind(AssertUnwindSafe(f));
         let waker = {
             let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
@@ -52,8 +58,19 @@ where
         if let Some(w) = waker {
             w.wake();
         }
+        drop(running);
     }));
     handle
+}
+
+/// A job of this runtime's on the pool; uncounted when dropped (also if
+/// the job is dropped unrun).
+struct Running(Arc<Shared>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.blocking_done();
+    }
 }
 
 struct Slot<R> {

@@ -4,7 +4,9 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::Instant;
 
 use super::sleep::{deadline_after, Sleep};
 
@@ -66,10 +68,13 @@ pub fn cancel_after<F: IntoFuture>(duration: Duration, future: F) -> CancelAfter
 /// # Panics
 ///
 /// Polling the future outside an aio runtime panics.
-pub fn cancel_at<F: IntoFuture>(deadline: Instant, future: F) -> CancelAfter<F::IntoFuture> {
+pub fn cancel_at<F: IntoFuture>(
+    deadline: impl Into<Instant>,
+    future: F,
+) -> CancelAfter<F::IntoFuture> {
     CancelAfter {
         value: future.into_future(),
-        delay: Sleep::new(deadline),
+        delay: Sleep::new(deadline.into()),
         expired: false,
     }
 }

@@ -3,7 +3,9 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::Instant;
 
 use super::sleep::{deadline_after, Sleep};
 use crate::runtime::context;
@@ -53,13 +55,13 @@ pub fn interval(period: Duration) -> Interval {
 /// Panics if `period` is zero, or if called outside an aio runtime.
 /// Polling the returned value outside one panics too.
 #[track_caller]
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
+pub fn interval_at(start: impl Into<Instant>, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
         "`aio::time::interval_at` period must be non-zero; use a period of at least 1 ns"
     );
     context::assert_in_runtime("aio::time::interval_at");
-    Interval::new(start, period)
+    Interval::new(start.into(), period)
 }
 
 /// What an [`Interval`] does when ticks were missed: when a tick completes
@@ -180,7 +182,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is at `deadline`, then every
     /// period after it.
-    pub fn reset_at(&mut self, deadline: Instant) {
+    pub fn reset_at(&mut self, deadline: impl Into<Instant>) {
         Pin::new(&mut self.delay).reset(deadline);
     }
 

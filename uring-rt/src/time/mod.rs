@@ -9,6 +9,16 @@
 //! completes within about a millisecond after it. Timers that fall due
 //! together wake their tasks in deadline order.
 //!
+//! # A virtual clock for tests
+//!
+//! [`pause`] stops the runtime's clock: [`Instant::now`] then returns a
+//! virtual time that [`advance`] moves, and that jumps to the next timer
+//! whenever every task waits (auto-advance), so a test of an hour-long
+//! timeout takes microseconds. `#[aio::test(start_paused = true)]` starts
+//! a test paused. [`Instant`] is aio's own type for that reason (as
+//! tokio's is); functions taking a deadline accept a `std::time::Instant`
+//! too.
+//!
 //! These are runtime-only: [`sleep`], [`sleep_until`], [`interval`],
 //! [`interval_at`], [`timeout`] and [`timeout_at`] panic when called outside
 //! an aio runtime, pointing at the caller's line (as tokio's do), and
@@ -34,14 +44,16 @@
 
 mod cancel_after;
 mod error;
+mod instant;
 mod interval;
+mod pause;
 mod sleep;
 mod timeout;
 
 pub use cancel_after::{cancel_after, cancel_at, CancelAfter};
 pub use error::Elapsed;
+pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use pause::{advance, pause, resume, Advance};
 pub use sleep::{sleep, sleep_until, Sleep};
-/// A monotonic instant; the same type as [`std::time::Instant`].
-pub use std::time::Instant;
 pub use timeout::{timeout, timeout_at, Timeout};

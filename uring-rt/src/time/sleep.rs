@@ -3,8 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::Instant;
 use crate::runtime::context;
 use crate::runtime::time::{TimerKey, Timers};
 
@@ -44,7 +45,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// Waits until `deadline`.
 ///
-/// A deadline already in the past completes on the first poll.
+/// A deadline already in the past completes on the first poll. A
+/// `std::time::Instant` is accepted too.
 ///
 /// # Panics
 ///
@@ -68,9 +70,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// });
 /// ```
 #[track_caller]
-pub fn sleep_until(deadline: Instant) -> Sleep {
+pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
     context::assert_in_runtime("aio::time::sleep_until");
-    Sleep::new(deadline)
+    Sleep::new(deadline.into())
 }
 
 /// `now + duration`, or about 30 years from `now` if that overflows.
@@ -142,13 +144,16 @@ impl Sleep {
     ///     s.await;
     /// });
     /// ```
-    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+    pub fn reset(self: Pin<&mut Self>, deadline: impl Into<Instant>) {
+        let deadline = deadline.into();
         let this = self.get_mut();
         this.deadline = deadline;
         if let Some(key) = this.key {
             // Outside the runtime (or with a stale key) there is nothing to
             // move: forget the key and arm afresh on the next poll.
-            if context::try_with_timers(|timers| timers.reset(key, deadline)) != Some(true) {
+            if context::try_with_timers(|timers| timers.reset(key, deadline.into_std()))
+                != Some(true)
+            {
                 this.key = None;
             }
         }
@@ -166,7 +171,7 @@ impl Sleep {
             Some(key) if timers.update_waker(key, cx.waker()) => {}
             // Not armed yet, or the key no longer names a pending timer here
             // (it was armed in another runtime's wheel): arm it.
-            _ => self.key = Some(timers.insert(self.deadline, cx.waker())),
+            _ => self.key = Some(timers.insert(self.deadline.into_std(), cx.waker())),
         }
         Poll::Pending
     }

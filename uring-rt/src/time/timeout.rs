@@ -3,7 +3,9 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::Instant;
 
 use super::sleep::{deadline_after, Sleep};
 use super::Elapsed;
@@ -57,9 +59,12 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 ///
 /// `Timeout` is as cancel safe as `future`: dropping it drops `future`.
 #[track_caller]
-pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+pub fn timeout_at<F: IntoFuture>(
+    deadline: impl Into<Instant>,
+    future: F,
+) -> Timeout<F::IntoFuture> {
     context::assert_in_runtime("aio::time::timeout_at");
-    Timeout::new(deadline, future)
+    Timeout::new(deadline.into(), future)
 }
 
 /// Future returned by [`timeout`] and [`timeout_at`].

@@ -134,6 +134,11 @@ impl Timers {
         }
     }
 
+    /// Tick 0: deadlines are rounded up to `origin + k * TICK`.
+    pub(crate) fn origin(&self) -> Instant {
+        self.origin
+    }
+
     /// Number of pending timers (armed and not yet fired or removed).
     pub(crate) fn len(&self) -> usize {
         self.len
