@@ -7,6 +7,7 @@ mod close;
 mod connect;
 mod fixed;
 mod fs;
+mod mmsg;
 #[cfg(test)]
 mod nop;
 mod poll;
@@ -23,6 +24,7 @@ pub(crate) use close::Close;
 pub(crate) use connect::Connect;
 pub(crate) use fixed::{ReadFixed, WriteFixed};
 pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
+pub(crate) use mmsg::{until_done, RecvMmsg, SendMmsg};
 #[cfg(test)]
 pub(crate) use nop::Nop;
 pub(crate) use poll::PollAdd;
