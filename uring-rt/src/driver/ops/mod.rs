@@ -5,6 +5,7 @@
 mod accept;
 mod close;
 mod connect;
+mod fds;
 mod fixed;
 mod fs;
 mod mmsg;
@@ -22,6 +23,7 @@ mod write;
 pub(crate) use accept::{AcceptMulti, Stash};
 pub(crate) use close::Close;
 pub(crate) use connect::Connect;
+pub(crate) use fds::{RecvFds, SendFds, MAX_FDS};
 pub(crate) use fixed::{ReadFixed, WriteFixed};
 pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
 pub(crate) use mmsg::{until_done, RecvMmsg, SendMmsg};
