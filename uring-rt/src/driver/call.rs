@@ -66,6 +66,27 @@ pub(crate) enum Call {
         msg: *const libc::msghdr,
         flags: u32,
     },
+    /// recvmmsg(2): up to `vlen` datagrams into the `mmsghdr`s at `msgs`,
+    /// each header's `msg_len` set to its datagram's size; the result is how
+    /// many arrived. io_uring has no such opcode: both backends run it as
+    /// the system call (the op puts `MSG_DONTWAIT` in `flags`), epoll when
+    /// the socket is readable, io_uring at once, `EAGAIN` included (the op
+    /// then waits for readiness itself; see `driver/ops/mmsg.rs`).
+    RecvMmsg {
+        fd: RawFd,
+        msgs: *mut libc::mmsghdr,
+        vlen: u32,
+        flags: i32,
+    },
+    /// sendmmsg(2) of the `vlen` datagrams at `msgs` (each header's
+    /// `msg_len` set to the bytes sent); the result is how many were sent.
+    /// Run as [`Call::RecvMmsg`] is, when writable.
+    SendMmsg {
+        fd: RawFd,
+        msgs: *mut libc::mmsghdr,
+        vlen: u32,
+        flags: i32,
+    },
     Accept {
         fd: RawFd,
         addr: *mut libc::sockaddr,
@@ -272,6 +293,12 @@ impl Call {
             },
             call => call,
         }
+    }
+
+    /// Whether io_uring has no opcode for the call, so that its backend
+    /// runs it as the (nonblocking) system call at submission.
+    pub(crate) fn is_syscall_only(&self) -> bool {
+        matches!(self, Call::RecvMmsg { .. } | Call::SendMmsg { .. })
     }
 
     /// Whether the op may complete many times (each completion but the last

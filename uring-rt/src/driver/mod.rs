@@ -270,7 +270,7 @@ impl Backend {
         out: &mut Vec<Completion>,
     ) -> io::Result<Option<(i32, u32)>> {
         match self {
-            Backend::Uring(b) => b.push(key, call, out).map(|()| None),
+            Backend::Uring(b) => b.push(key, call, out),
             Backend::Epoll(b) => b.push(key, call, out),
             // A close still closes: the descriptor must not leak.
             Backend::Closed if matches!(call, Call::Close { .. }) => {

@@ -114,6 +114,26 @@ pub(crate) fn run(call: Call) -> i32 {
         Call::RecvMsg { fd, msg, flags } => unsafe { libc::recvmsg(fd, msg, flags as libc::c_int) },
         // SAFETY: see above; `msg` and everything it points to are the op's.
         Call::SendMsg { fd, msg, flags } => unsafe { libc::sendmsg(fd, msg, flags as libc::c_int) },
+        Call::RecvMmsg {
+            fd,
+            msgs,
+            vlen,
+            flags,
+        } => {
+            // SAFETY: see above; `msgs` holds `vlen` headers, each with its
+            // own iovecs and address room, all the op's. No timeout.
+            (unsafe { libc::recvmmsg(fd, msgs, vlen, flags as _, std::ptr::null_mut()) }) as isize
+        }
+        Call::SendMmsg {
+            fd,
+            msgs,
+            vlen,
+            flags,
+        } => {
+            // SAFETY: see above; `msgs` holds `vlen` headers, each with its
+            // own iovecs and destination address, all the op's.
+            (unsafe { libc::sendmmsg(fd, msgs, vlen, flags as _) }) as isize
+        }
         Call::Accept {
             fd,
             addr,

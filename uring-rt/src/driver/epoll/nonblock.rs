@@ -29,6 +29,7 @@ pub(super) fn interest(call: &Call) -> Option<(RawFd, Dir)> {
         | Call::RecvSelect { fd, .. }
         | Call::RecvMulti { fd, .. }
         | Call::RecvMsgSelect { fd, .. }
+        | Call::RecvMmsg { fd, .. }
         | Call::AcceptMulti { fd, .. }
         | Call::Accept { fd, .. } => Some((fd, Dir::Read)),
         // Waiting for both directions parks with the readers; the backend
@@ -49,6 +50,7 @@ pub(super) fn interest(call: &Call) -> Option<(RawFd, Dir)> {
         | Call::SendMsg { fd, .. }
         | Call::SendZc { fd, .. }
         | Call::SendMsgZc { fd, .. }
+        | Call::SendMmsg { fd, .. }
         | Call::Connect { fd, .. } => Some((fd, Dir::Write)),
         _ => None,
     }
@@ -92,6 +94,28 @@ pub(super) fn adjust(call: Call) -> Call {
             fd,
             msg,
             flags: flags | libc::MSG_DONTWAIT as u32,
+        },
+        Call::RecvMmsg {
+            fd,
+            msgs,
+            vlen,
+            flags,
+        } => Call::RecvMmsg {
+            fd,
+            msgs,
+            vlen,
+            flags: flags | libc::MSG_DONTWAIT,
+        },
+        Call::SendMmsg {
+            fd,
+            msgs,
+            vlen,
+            flags,
+        } => Call::SendMmsg {
+            fd,
+            msgs,
+            vlen,
+            flags: flags | libc::MSG_DONTWAIT,
         },
         Call::Accept {
             fd,

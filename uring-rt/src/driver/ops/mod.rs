@@ -5,8 +5,10 @@
 mod accept;
 mod close;
 mod connect;
+mod fds;
 mod fixed;
 mod fs;
+mod mmsg;
 #[cfg(test)]
 mod nop;
 mod poll;
@@ -21,8 +23,10 @@ mod write;
 pub(crate) use accept::{AcceptMulti, Stash};
 pub(crate) use close::Close;
 pub(crate) use connect::Connect;
+pub(crate) use fds::{RecvFds, SendFds, MAX_FDS};
 pub(crate) use fixed::{ReadFixed, WriteFixed};
 pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
+pub(crate) use mmsg::{until_done, RecvMmsg, SendMmsg};
 #[cfg(test)]
 pub(crate) use nop::Nop;
 pub(crate) use poll::PollAdd;

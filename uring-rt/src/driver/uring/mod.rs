@@ -164,13 +164,19 @@ impl Uring {
     }
 
     /// Queues `call`'s SQE; if the submission queue is full, submits what is
-    /// queued first (never an error for a full ring).
+    /// queued first (never an error for a full ring). A call io_uring has
+    /// no opcode for ([`Call::is_syscall_only`]) is run as its system call
+    /// here instead, and its result returned (`EAGAIN` as well: the op
+    /// waits for readiness and tries again).
     pub(crate) fn push(
         &mut self,
         key: u64,
         call: Call,
         out: &mut Vec<Completion>,
-    ) -> io::Result<()> {
+    ) -> io::Result<Option<(i32, u32)>> {
+        if call.is_syscall_only() {
+            return Ok(Some((super::syscall::run_restarting(call), 0)));
+        }
         let call = if self.multishot {
             call
         } else {
@@ -184,7 +190,7 @@ impl Uring {
             }
             call => sqe::entry(call),
         };
-        self.push_entry(sqe.user_data(key), out).map(drop)
+        self.push_entry(sqe.user_data(key), out).map(|_| None)
     }
 
     /// Registers a provided-buffer ring of `entries` buffers for group

@@ -146,6 +146,9 @@ pub(crate) fn entry(call: Call) -> squeue::Entry {
         Call::SendMsgZc { fd, msg, flags } => opcode::SendMsgZc::new(Fd(fd), msg)
             .flags(flags as u32)
             .build(),
+        Call::RecvMmsg { .. } | Call::SendMmsg { .. } => {
+            unreachable!("io_uring has no mmsg opcode: the backend runs these as syscalls")
+        }
         Call::ReadFixed {
             fd,
             buf,

@@ -1,5 +1,6 @@
 //! UDP sockets; their socket options are in `options`.
 
+mod batch;
 mod options;
 
 use std::fmt;

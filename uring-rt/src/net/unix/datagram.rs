@@ -215,3 +215,8 @@ impl fmt::Debug for UnixDatagram {
 }
 
 crate::net::socket::fd_impls!(UnixDatagram);
+
+super::fds::fds_impl!(
+    UnixDatagram,
+    "let (a, b) = aio::net::UnixDatagram::pair().unwrap();"
+);

@@ -5,6 +5,7 @@
 
 mod addr;
 mod datagram;
+mod fds;
 mod listener;
 mod split;
 mod stream;

@@ -215,3 +215,8 @@ crate::net::socket::fd_impls!(UnixStream);
 
 crate::net::readiness::ready_impl!(UnixStream);
 crate::net::readiness::stream_try_impl!(UnixStream);
+
+super::fds::fds_impl!(
+    UnixStream,
+    "let (a, b) = aio::net::UnixStream::pair().unwrap();"
+);
