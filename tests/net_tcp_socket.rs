@@ -187,3 +187,65 @@ async fn raw_fd_round_trip() {
         .unwrap();
     within(LIMIT, "accept", accept).await.unwrap().unwrap();
 }
+
+#[aio::test]
+async fn ttl_tos_device_and_take_error() {
+    // tokio's TcpSocket::{set_ttl, set_tos, bind_device, take_error}
+    // (tokio/src/net/tcp/socket.rs doc tests; tests/tcp_socket.rs).
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_ttl(42).unwrap();
+    assert_eq!(socket.ttl().unwrap(), 42);
+    assert_eq!(
+        socket.set_ttl(0).unwrap_err().raw_os_error(),
+        Some(libc::EINVAL)
+    );
+    socket.set_tos(0x10).unwrap();
+    assert_eq!(socket.tos().unwrap(), 0x10);
+    assert!(socket.take_error().unwrap().is_none());
+
+    // Binding to a device needs CAP_NET_RAW; root in CI has it, a user
+    // gets EPERM. Either way the answer is clear, and unbinding works.
+    match socket.bind_device(Some(b"lo")) {
+        Ok(()) => assert_eq!(socket.device().unwrap().as_deref(), Some(&b"lo"[..])),
+        Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}"),
+    }
+    socket.bind_device(None).unwrap();
+    assert_eq!(socket.device().unwrap(), None);
+    match socket.bind_device(Some(b"no-such-if0")) {
+        Err(e) => assert!(
+            matches!(e.raw_os_error(), Some(libc::ENODEV | libc::EPERM)),
+            "{e}"
+        ),
+        Ok(()) => panic!("bound to an interface that does not exist"),
+    }
+
+    // A refused connect leaves its error behind on a stream socket:
+    // take_error reports it once, then clears it.
+    let listener = std::net::TcpListener::bind(localhost()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let probe = std::net::UdpSocket::bind(localhost()).unwrap();
+    let udp = aio::net::UdpSocket::from_std(probe).unwrap();
+    udp.connect(addr).await.unwrap();
+    // A datagram to a closed UDP port draws an ICMP port unreachable,
+    // which the kernel parks as the socket's pending error.
+    let _ = udp.send(b"anyone?".to_vec()).await;
+    let deadline = std::time::Instant::now() + LIMIT;
+    let err = loop {
+        if let Some(e) = udp.take_error().unwrap() {
+            break e;
+        }
+        // The error may already have been reported by a call: send again.
+        let _ = udp.try_send(b"anyone?");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no ICMP error arrived"
+        );
+        aio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+    assert!(
+        udp.take_error().unwrap().is_none(),
+        "take_error clears the error"
+    );
+}

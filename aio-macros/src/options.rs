@@ -538,7 +538,10 @@ mod tests {
         let e = error(Kind::Test, quote!(paused = true));
         assert!(e.contains("did you mean `start_paused`?"), "{e}");
         let e = error(Kind::Test, quote!(start_paused = 1));
-        assert!(e.contains("`start_paused` expects `true` or `false`"), "{e}");
+        assert!(
+            e.contains("`start_paused` expects `true` or `false`"),
+            "{e}"
+        );
         assert!(ok(Kind::Test, quote!(start_paused = true)).start_paused);
         let e = error(Kind::Main, quote!(worker_threads = 2));
         assert!(e.contains("did you mean `threads`?"), "{e}");

@@ -71,8 +71,8 @@ macro_rules! ready_impl {
     };
 }
 
-/// `try_read`/`try_write` for a stream type.
-macro_rules! stream_try_impl {
+/// `try_read` for a stream type or a read half.
+macro_rules! stream_try_read_impl {
     ($ty:ty) => {
         impl $ty {
             /// Reads what is queued into `buf` without waiting: recv(2)
@@ -86,7 +86,14 @@ macro_rules! stream_try_impl {
             pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.socket.try_recv(buf)
             }
+        }
+    };
+}
 
+/// `try_write` for a stream type or a write half.
+macro_rules! stream_try_write_impl {
+    ($ty:ty) => {
+        impl $ty {
             /// Writes as much of `buf` as fits without waiting: send(2)
             /// with `MSG_DONTWAIT | MSG_NOSIGNAL` (never SIGPIPE).
             ///
@@ -102,5 +109,15 @@ macro_rules! stream_try_impl {
     };
 }
 
+/// `try_read`/`try_write` for a stream type.
+macro_rules! stream_try_impl {
+    ($ty:ty) => {
+        $crate::net::readiness::stream_try_read_impl!($ty);
+        $crate::net::readiness::stream_try_write_impl!($ty);
+    };
+}
+
 pub(crate) use ready_impl;
 pub(crate) use stream_try_impl;
+pub(crate) use stream_try_read_impl;
+pub(crate) use stream_try_write_impl;

@@ -122,6 +122,48 @@ impl Socket {
             .map(|v| v as u32)
     }
 
+    /// Sets `IP_TOS` (IPv4; the DSCP and ECN bits of outgoing packets).
+    pub(crate) fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_opt(libc::IPPROTO_IP, libc::IP_TOS, tos as libc::c_int)
+    }
+
+    /// `IP_TOS`.
+    pub(crate) fn tos(&self) -> io::Result<u32> {
+        self.get_opt::<libc::c_int>(libc::IPPROTO_IP, libc::IP_TOS)
+            .map(|v| v as u32)
+    }
+
+    /// `SO_BINDTODEVICE`: only packets of interface `name` (e.g. `b"eth0"`)
+    /// reach the socket; `None` (or an empty name) removes the binding.
+    pub(crate) fn bind_device(&self, name: Option<&[u8]>) -> io::Result<()> {
+        sys::set_opt_bytes(
+            self.raw(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            name.unwrap_or(&[]),
+        )
+    }
+
+    /// The interface of `SO_BINDTODEVICE`, if bound to one.
+    pub(crate) fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        let mut name = [0u8; libc::IFNAMSIZ];
+        let len = sys::get_opt_bytes(
+            self.raw(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            &mut name,
+        )?;
+        let name = &name[..len.min(name.len())];
+        let name = name.split(|&b| b == 0).next().unwrap_or_default();
+        Ok((!name.is_empty()).then(|| name.to_vec()))
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), clearing it.
+    pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+        let errno = self.get_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_ERROR)?;
+        Ok((errno != 0).then(|| io::Error::from_raw_os_error(errno)))
+    }
+
     /// Sets a boolean (int) option.
     pub(crate) fn set_flag(
         &self,
@@ -425,6 +467,19 @@ macro_rules! fd_impls {
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(&self.socket)
+            }
+        }
+
+        impl $ty {
+            /// Takes the socket's pending error (`SO_ERROR`), clearing it:
+            /// an asynchronous error (an ICMP unreachable on UDP, a failed
+            /// connect) that no call has reported yet.
+            ///
+            /// # Errors
+            ///
+            /// getsockopt(2) failed.
+            pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
+                self.socket.take_error()
             }
         }
 

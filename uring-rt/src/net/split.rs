@@ -35,6 +35,17 @@ macro_rules! split_halves {
         $crate::net::socket::stream_read_impl!(ReadHalf<'_>);
         $crate::net::socket::stream_write_impl!(WriteHalf<'_>);
 
+        // Readiness on every half, as tokio's: `select!` loops over a split
+        // stream wait on the half they hold.
+        $crate::net::readiness::ready_impl!(ReadHalf<'_>);
+        $crate::net::readiness::ready_impl!(WriteHalf<'_>);
+        $crate::net::readiness::ready_impl!(OwnedReadHalf);
+        $crate::net::readiness::ready_impl!(OwnedWriteHalf);
+        $crate::net::readiness::stream_try_read_impl!(ReadHalf<'_>);
+        $crate::net::readiness::stream_try_write_impl!(WriteHalf<'_>);
+        $crate::net::readiness::stream_try_read_impl!(OwnedReadHalf);
+        $crate::net::readiness::stream_try_write_impl!(OwnedWriteHalf);
+
         /// Two owned halves that did not come from the same stream, given
         /// back to the caller.
         pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);

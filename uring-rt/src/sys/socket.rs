@@ -62,6 +62,33 @@ pub(crate) fn set_opt<T: Copy>(
     .map(drop)
 }
 
+/// setsockopt(2) with a byte string (`SO_BINDTODEVICE`'s interface name).
+pub(crate) fn set_opt_bytes(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &[u8],
+) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(value.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "socket option too long"))?;
+    // SAFETY: passes a pointer to `len` live bytes.
+    cvt(unsafe { libc::setsockopt(fd, level, name, value.as_ptr().cast(), len) }).map(drop)
+}
+
+/// getsockopt(2) into a byte buffer; returns the length the kernel wrote.
+pub(crate) fn get_opt_bytes(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &mut [u8],
+) -> io::Result<usize> {
+    let mut len = libc::socklen_t::try_from(value.len()).unwrap_or(libc::socklen_t::MAX);
+    // SAFETY: passes a pointer to `len` writable bytes; the kernel writes at
+    // most `len` and stores the length it wrote.
+    cvt(unsafe { libc::getsockopt(fd, level, name, value.as_mut_ptr().cast(), &mut len) })?;
+    Ok(len as usize)
+}
+
 /// getsockopt(2) of a plain-data value.
 pub(crate) fn get_opt<T: Copy + Default>(
     fd: RawFd,

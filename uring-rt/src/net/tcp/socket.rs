@@ -276,6 +276,74 @@ impl TcpSocket {
         self.socket.flag(libc::SOL_SOCKET, libc::SO_KEEPALIVE)
     }
 
+    /// Sets `IP_TTL`, the time-to-live of outgoing packets.
+    ///
+    /// # Errors
+    ///
+    /// setsockopt(2) failed (e.g. `EINVAL` for 0 or above 255).
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.socket.set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.socket.ttl()
+    }
+
+    /// Sets `IP_TOS` (IPv4 sockets): the type-of-service byte (DSCP and
+    /// ECN bits) of outgoing packets, as tokio's `set_tos`.
+    ///
+    /// # Errors
+    ///
+    /// setsockopt(2) failed (`ENOPROTOOPT` on an IPv6 socket).
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.socket.set_tos(tos)
+    }
+
+    /// `IP_TOS`.
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn tos(&self) -> io::Result<u32> {
+        self.socket.tos()
+    }
+
+    /// Binds the socket to a network interface (`SO_BINDTODEVICE`), such as
+    /// `b"eth0"`: it then only sends and receives through it. `None` removes
+    /// the binding. As tokio's `bind_device`.
+    ///
+    /// # Errors
+    ///
+    /// setsockopt(2) failed: `EPERM` without `CAP_NET_RAW` (binding to a
+    /// device needs it, removing a binding does not), `ENODEV` for an
+    /// unknown interface.
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        self.socket.bind_device(interface)
+    }
+
+    /// The interface set with [`bind_device`](Self::bind_device), if any.
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        self.socket.device()
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`), clearing it.
+    ///
+    /// # Errors
+    ///
+    /// getsockopt(2) failed.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.socket.take_error()
+    }
+
     /// Binds to `addr` (port 0 picks a free port; see
     /// [`local_addr`](Self::local_addr)).
     ///

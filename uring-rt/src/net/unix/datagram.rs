@@ -220,3 +220,51 @@ super::fds::fds_impl!(
     UnixDatagram,
     "let (a, b) = aio::net::UnixDatagram::pair().unwrap();"
 );
+
+crate::net::readiness::ready_impl!(UnixDatagram);
+
+impl UnixDatagram {
+    /// Receives one datagram from the connected peer into `buf` without
+    /// waiting (recv(2), `MSG_DONTWAIT`); a longer datagram is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is queued (wait with
+    /// [`readable`](Self::readable)), or the socket's error.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.socket.try_recv(buf)
+    }
+
+    /// Sends `buf` as one datagram to the connected peer without waiting
+    /// (send(2), `MSG_DONTWAIT | MSG_NOSIGNAL`).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the peer's queue is full (wait with
+    /// [`writable`](Self::writable)), `ENOTCONN` if not connected.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.socket.try_send(buf)
+    }
+
+    /// Receives one datagram and its sender's address without waiting
+    /// (recvfrom(2), `MSG_DONTWAIT`); a longer datagram is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is queued, or the socket's error.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, UnixSocketAddr)> {
+        let (n, raw) = self.socket.try_recv_from(buf)?;
+        Ok((n, from_raw(&raw)))
+    }
+
+    /// Sends `buf` as one datagram to the socket at `path` without waiting
+    /// (sendto(2), `MSG_DONTWAIT | MSG_NOSIGNAL`).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the receiver's queue is full, an invalid path, or
+    /// the socket's error.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        self.socket.try_send_to(buf, &to_raw(path.as_ref())?)
+    }
+}
