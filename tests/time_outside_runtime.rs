@@ -1,5 +1,6 @@
-//! `sleep`, `sleep_until`, `interval`, `interval_at`, `timeout` and
-//! `timeout_at` called outside a runtime panic at the call (issue 14), as
+//! `sleep`, `sleep_until`, `interval`, `interval_at`, `timeout`,
+//! `timeout_at`, `cancel_after`, `cancel_at`, `pause`, `resume` and
+//! `advance` called outside a runtime panic at the call (issue 14), as
 //! tokio's do (`tests/rt_handle_block_on.rs`, `no_runtime_panics_*`, and
 //! `time_sleep::no_runtime_panics_binding_net_tcp_listener`-style checks):
 //! with a message naming the function and what to do, located at the
@@ -10,7 +11,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 use std::time::Duration;
 
-use aio::time::{interval, interval_at, sleep, sleep_until, timeout, timeout_at, Instant};
+use aio::time::{
+    advance, cancel_after, cancel_at, interval, interval_at, pause, resume, sleep, sleep_until,
+    timeout, timeout_at, Instant,
+};
 
 thread_local! {
     /// The location of this thread's last panic, recorded by the hook.
@@ -98,6 +102,33 @@ fn timeout_at_panics_at_the_call() {
     check("timeout_at", p, line);
 }
 
+#[test]
+fn cancel_after_panics_at_the_call() {
+    let line = line!() + 1;
+    let p = panic_of(|| drop(cancel_after(Duration::from_millis(1), async {})));
+    check("cancel_after", p, line);
+}
+
+#[test]
+fn cancel_at_panics_at_the_call() {
+    let line = line!() + 1;
+    let p = panic_of(|| drop(cancel_at(std::time::Instant::now(), async {})));
+    check("cancel_at", p, line);
+}
+
+#[test]
+fn the_virtual_clock_panics_at_the_call() {
+    let line = line!() + 1;
+    let p = panic_of(|| pause());
+    check("pause", p, line);
+    let line = line!() + 1;
+    let p = panic_of(|| resume());
+    check("resume", p, line);
+    let line = line!() + 1;
+    let p = panic_of(|| drop(advance(Duration::from_secs(1))));
+    check("advance", p, line);
+}
+
 /// On a plain thread next to a running runtime: "inside a runtime" means on
 /// the runtime's thread, not anywhere in the process.
 #[aio::test]
@@ -113,4 +144,6 @@ async fn another_thread_is_outside_the_runtime() {
     drop(interval_at(Instant::now(), Duration::from_millis(1)));
     drop(timeout(Duration::from_millis(1), async {}));
     drop(timeout_at(Instant::now(), async {}));
+    drop(cancel_after(Duration::from_millis(1), async {}));
+    drop(cancel_at(Instant::now(), async {}));
 }

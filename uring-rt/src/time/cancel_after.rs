@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::Instant;
 
 use super::sleep::{deadline_after, Sleep};
+use crate::runtime::context;
 
 /// Runs `future` until `duration` has elapsed, then cancels the kernel
 /// operation it waits on and waits for that operation to finish, so the
@@ -54,24 +55,35 @@ use super::sleep::{deadline_after, Sleep};
 ///
 /// # Panics
 ///
-/// Polling the future outside an aio runtime panics.
+/// Panics if called outside an aio runtime; polling the future outside
+/// one panics too.
 ///
 /// # Cancel safety
 ///
 /// As cancel safe as the inner future, which it drops when dropped.
+#[track_caller]
 pub fn cancel_after<F: IntoFuture>(duration: Duration, future: F) -> CancelAfter<F::IntoFuture> {
-    cancel_at(deadline_after(Instant::now(), duration), future)
+    context::assert_in_runtime("aio::time::cancel_after");
+    new(deadline_after(Instant::now(), duration), future)
 }
 
-/// [`cancel_after`] with an absolute deadline.
+/// [`cancel_after`] with an absolute deadline (a `std::time::Instant` is
+/// accepted too).
 ///
 /// # Panics
 ///
-/// Polling the future outside an aio runtime panics.
+/// Panics if called outside an aio runtime; polling the future outside
+/// one panics too.
+#[track_caller]
 pub fn cancel_at<F: IntoFuture>(
     deadline: impl Into<Instant>,
     future: F,
 ) -> CancelAfter<F::IntoFuture> {
+    context::assert_in_runtime("aio::time::cancel_at");
+    new(deadline, future)
+}
+
+fn new<F: IntoFuture>(deadline: impl Into<Instant>, future: F) -> CancelAfter<F::IntoFuture> {
     CancelAfter {
         value: future.into_future(),
         delay: Sleep::new(deadline.into()),

@@ -20,10 +20,10 @@
 //! too.
 //!
 //! These are runtime-only: [`sleep`], [`sleep_until`], [`interval`],
-//! [`interval_at`], [`timeout`] and [`timeout_at`] panic when called outside
-//! an aio runtime, pointing at the caller's line (as tokio's do), and
-//! polling their futures outside one panics too. ([`cancel_after`] and
-//! [`cancel_at`] still check only when polled.)
+//! [`interval_at`], [`timeout`], [`timeout_at`], [`cancel_after`],
+//! [`cancel_at`], [`pause`], [`resume`] and [`advance`] panic when called
+//! outside an aio runtime, pointing at the caller's line (as tokio's do),
+//! and polling their futures outside one panics too.
 //!
 //! ```
 //! use std::time::Duration;
