@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/uring-rt/src");
 
 /// Modules that must import no other top-level module of the crate.
-const LEAVES: &[&str] = &["sys", "blocking", "coop", "cancel", "marker"];
+const LEAVES: &[&str] = &["sys", "blocking", "coop", "cancel", "marker", "trace"];
 
 /// The edges `from -> to` between top-level modules, with one file that
 /// makes each.

@@ -44,6 +44,13 @@ impl BlockingPool {
         })
     }
 
+    /// The pool's threads (busy or idle) and the jobs waiting for one, read
+    /// under the pool's lock (for `aio::metrics`).
+    pub(crate) fn stats(&self) -> (usize, usize) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        (state.threads, state.queue.len())
+    }
+
     /// Runs `job` on a pool thread. If no thread can be started (the system
     /// is out of threads) and none is running, the job runs inline.
     pub(crate) fn execute(&'static self, job: Job) {

@@ -20,6 +20,7 @@ pub mod future;
 pub mod io;
 mod macro_support;
 pub mod marker;
+pub mod metrics;
 pub mod net;
 pub mod pool;
 pub mod prelude;
@@ -31,6 +32,7 @@ pub mod task;
 pub mod time;
 #[cfg(feature = "rustls")]
 pub mod tls;
+mod trace;
 
 pub use buf::BufResult;
 pub use driver::Driver;

@@ -45,6 +45,13 @@ impl CoreError {
         }
     }
 
+    /// Reports a core's panic to `tracing` (with the `tracing` feature).
+    pub(super) fn trace_panic(&self) {
+        if let Failure::Panic(msg) = &self.what {
+            crate::trace::core_panic(self.core.index(), self.core.id(), msg);
+        }
+    }
+
     /// One `io::Error` for all failures, in core order: the first failure
     /// is the source; the message lists them all.
     pub(super) fn into_io(mut failures: Vec<CoreError>) -> io::Error {

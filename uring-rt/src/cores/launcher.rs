@@ -275,7 +275,11 @@ impl Cores {
                 Ok(Ok(out)) => outputs.push(out),
                 Ok(Err(CoreExit::Failed(e))) => failures.push(e),
                 Ok(Err(CoreExit::NotStarted)) => {}
-                Err(payload) => failures.push(CoreError::panic(core, payload)),
+                Err(payload) => {
+                    let error = CoreError::panic(core, payload);
+                    error.trace_panic();
+                    failures.push(error);
+                }
             }
         }
         if failures.is_empty() {

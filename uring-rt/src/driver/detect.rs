@@ -70,6 +70,7 @@ pub(crate) fn start(
         Driver::Auto => match setup_ring(entries) {
             Ok(ring) => Ok((Driver::IoUring, Backend::Uring(Uring::new(ring, unparker)))),
             Err(e) => {
+                crate::trace::driver_fallback(&e);
                 *FALLBACK_REASON.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
                 Ok((Driver::Epoll, Backend::Epoll(Epoll::new(unparker)?)))
             }

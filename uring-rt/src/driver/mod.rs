@@ -65,6 +65,7 @@ mod kind;
 mod multi;
 mod op;
 pub(crate) mod ops;
+mod stats;
 mod syscall;
 mod unpark;
 mod uring;
@@ -84,6 +85,7 @@ pub(crate) use fixed::{FixedBuffer, TABLE_SIZE as MAX_FIXED_BUFS};
 pub use kind::Driver;
 pub(crate) use multi::{MultiCode, MultiOp};
 pub(crate) use op::{Op, OpCode};
+pub(crate) use stats::DriverStats;
 pub(crate) use unpark::Unparker;
 
 use std::cell::RefCell;
@@ -135,6 +137,9 @@ struct Inner {
     groups: Slab<()>,
     /// The ring's table of registered buffers: which pool has which slots.
     fixed: fixed::FixedTable,
+    /// Counters for `aio::metrics` (`syscalls` and `cq_overflows` come
+    /// from the backend when read).
+    stats: DriverStats,
     /// The closed backend's count of `io_uring_enter` calls.
     #[cfg(test)]
     retired_enters: u64,
@@ -376,6 +381,7 @@ impl IoDriver {
                 finite_ops: 0,
                 groups: Slab::new(),
                 fixed: fixed::FixedTable::default(),
+                stats: DriverStats::default(),
                 #[cfg(test)]
                 retired_enters: 0,
             }),
@@ -420,6 +426,8 @@ impl IoDriver {
         };
         let finite = finite && matches!(state, Lifecycle::Pending(_));
         inner.finite_ops += usize::from(finite);
+        inner.stats.submitted += 1;
+        inner.stats.completed += u64::from(done.is_some());
         entry.insert(Slot {
             gen,
             cancel,
@@ -533,6 +541,7 @@ impl IoDriver {
         } else {
             inner.slot(key).state = Lifecycle::IgnoredStream(None);
             if cancel {
+                inner.stats.cancelled += 1;
                 inner
                     .backend
                     .cancel(key, T::CANCEL_NOW, &mut inner.completions);
@@ -566,6 +575,7 @@ impl IoDriver {
         }
         let slot = inner.slot(key);
         if slot.cancel && matches!(slot.state, Lifecycle::Pending(_)) {
+            inner.stats.cancelled += 1;
             inner.backend.cancel(key, now, &mut inner.completions);
         }
     }
@@ -602,6 +612,7 @@ impl IoDriver {
             Lifecycle::Pending(_) => {
                 let old = std::mem::replace(state, Lifecycle::Ignored(Box::new(data)));
                 if cancel {
+                    inner.stats.cancelled += 1;
                     inner
                         .backend
                         .cancel(key, T::CANCEL_NOW, &mut inner.completions);
@@ -620,6 +631,7 @@ impl IoDriver {
         let mut inner = self.inner.borrow_mut();
         let inner_ref = &mut *inner;
         inner_ref.submitted = false;
+        inner_ref.stats.turns += 1;
         let wait = if inner_ref.completions.is_empty() {
             timeout
         } else {
@@ -668,6 +680,22 @@ impl IoDriver {
         }
     }
 
+    /// The counters for `aio::metrics`.
+    pub(crate) fn stats(&self) -> DriverStats {
+        let inner = self.inner.borrow();
+        let mut stats = inner.stats;
+        match &inner.backend {
+            Backend::Uring(b) => {
+                stats.syscalls = b.enters();
+                stats.cq_overflows = b.cq_overflows();
+            }
+            // One `epoll_wait` per turn of the epoll backend.
+            Backend::Epoll(_) => stats.syscalls = stats.turns,
+            Backend::Closed => {}
+        }
+        stats
+    }
+
     /// Whether a turn has work to do right away: ops submitted since the
     /// last one, or completions already reaped and not yet dispatched.
     pub(crate) fn needs_turn(&self) -> bool {
@@ -703,6 +731,8 @@ impl IoDriver {
                 continue; // stale: not this slot's op
             }
             let more = c.flags & cqe_flags::MORE != 0;
+            // Every op gets exactly one last completion (no MORE flag).
+            inner_ref.stats.completed += u64::from(!more);
             if slot.finite && !more {
                 slot.finite = false;
                 inner_ref.finite_ops -= 1;

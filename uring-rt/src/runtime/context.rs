@@ -21,11 +21,12 @@ pub(crate) struct EnterGuard {
     prev: Option<NonNull<Core>>,
     _driver: DriverGuard,
     // Keeps the core alive while it is reachable through CURRENT.
-    _core: Rc<Core>,
+    core: Rc<Core>,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
+        self.core.entered(false);
         CURRENT.with(|c| c.set(self.prev));
     }
 }
@@ -46,10 +47,11 @@ pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
         );
     }
     CURRENT.with(|c| c.set(Some(NonNull::from(&**core))));
+    core.entered(true);
     EnterGuard {
         prev,
         _driver: crate::driver::context::enter(core.driver()),
-        _core: core.clone(),
+        core: core.clone(),
     }
 }
 
@@ -57,10 +59,11 @@ pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
 /// runtime is current, e.g. a runtime built and dropped inside a task).
 pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> EnterGuard {
     let prev = CURRENT.with(|c| c.replace(Some(NonNull::from(&**core))));
+    core.entered(true);
     EnterGuard {
         prev,
         _driver: crate::driver::context::enter(core.driver()),
-        _core: core.clone(),
+        core: core.clone(),
     }
 }
 
@@ -137,4 +140,9 @@ pub(crate) fn schedule(task: TaskRef) {
     // releases the task, which may be the last owner of `Shared`.
     let owner = task.owner().clone();
     owner.push_remote(task);
+}
+
+/// The current runtime's counters, or `None` outside a runtime.
+pub(crate) fn try_counts() -> Option<super::metrics::Counts> {
+    try_with_core(Core::counts)
 }

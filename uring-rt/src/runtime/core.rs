@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use super::builder::RuntimeBuilder;
+use super::metrics::{Counters, Counts, SlowPolls};
 use super::task::raw::{TaskRef, COMPLETE, JOIN_INTEREST, RUNNING, SCHEDULED};
 use super::task::JoinHandle;
 use super::time::{Clock, Timers};
@@ -44,6 +45,10 @@ pub(crate) struct Core {
     fired: Cell<Vec<Waker>>,
     /// Task polls since the driver's last turn.
     polls_since_turn: Cell<u32>,
+    /// What `aio::metrics` reports.
+    counters: Counters,
+    /// Times polls against the slow-poll threshold.
+    slow_polls: SlowPolls,
 }
 
 impl Core {
@@ -59,6 +64,8 @@ impl Core {
             clock: Clock::new(),
             fired: Cell::new(Vec::new()),
             polls_since_turn: Cell::new(0),
+            counters: Counters::default(),
+            slow_polls: SlowPolls::new(builder.slow_poll_threshold, builder.slow_poll_hook.clone()),
         };
         if builder.start_paused {
             core.pause_clock();
@@ -97,12 +104,18 @@ impl Core {
         &self.clock
     }
 
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    /// Spawns `future` as a task; `location` is where user code spawned it.
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let [registered, queued, join] = TaskRef::new(future, self.shared.clone());
+        let [registered, queued, join] = TaskRef::new(future, self.shared.clone(), location);
+        Counters::add(&self.counters.tasks_spawned, 1);
         let mut registry = self.registry.borrow_mut();
         let entry = registry.vacant_entry();
         registered.set_registry_index(entry.key());
@@ -125,7 +138,12 @@ impl Core {
     /// Runs the tasks that are ready now (those woken while they run wait
     /// for the next tick). Returns whether tasks are still ready.
     pub(crate) fn tick(&self) -> bool {
-        self.shared.drain(|task| self.schedule_local(task));
+        let mut remote = 0;
+        self.shared.drain(|task| {
+            remote += 1;
+            self.schedule_local(task)
+        });
+        Counters::add(&self.counters.remote_wakes, remote);
         let n = self.run_queue.borrow().len().min(MAX_TASKS_PER_TICK);
         for _ in 0..n {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
@@ -144,10 +162,43 @@ impl Core {
             return;
         }
         task.set_state((state & !SCHEDULED) | RUNNING);
+        Counters::add(&self.counters.polls, 1);
+        let start = self.slow_polls.start();
         let done = crate::coop::budgeted(|| task.poll());
         task.set_state(task.state() & !RUNNING);
         if done {
             self.complete(&task);
+        }
+        // Checked after `complete`, which drops the future: a slow
+        // destructor is the task's too, and the hook runs (user code) with
+        // the task's state settled.
+        if let Some(duration) = start.and_then(|start| self.slow_polls.slow_since(start)) {
+            Counters::add(&self.counters.slow_polls, 1);
+            self.slow_polls.report(task.id(), task.location(), duration);
+        }
+    }
+
+    /// The counters, for `Runtime::metrics` and `aio::metrics::current`.
+    pub(crate) fn counts(&self) -> Counts {
+        let c = &self.counters;
+        Counts {
+            tasks_spawned: c.tasks_spawned.get(),
+            tasks_alive: self.registry.borrow().len() as u64,
+            polls: c.polls.get(),
+            budget_yields: c.budget_yields(),
+            remote_wakes: c.remote_wakes.get(),
+            timers_active: self.timers.try_borrow().map_or(0, |t| t.len() as u64),
+            slow_polls: c.slow_polls.get(),
+            driver: self.driver.stats(),
+        }
+    }
+
+    /// The runtime was entered on, or left, this thread.
+    pub(crate) fn entered(&self, entered: bool) {
+        if entered {
+            self.counters.enter();
+        } else {
+            self.counters.leave();
         }
     }
 

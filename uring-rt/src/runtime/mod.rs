@@ -8,6 +8,7 @@
 mod builder;
 pub(crate) mod context;
 mod core;
+pub(crate) mod metrics;
 mod shared;
 pub(crate) mod task;
 pub(crate) mod time;
@@ -96,6 +97,12 @@ impl Runtime {
     /// The backend this runtime runs on (never [`Driver::Auto`]).
     pub fn driver(&self) -> Driver {
         self.core.kind()
+    }
+
+    /// The counters behind [`Runtime::metrics`](Self::metrics) (which
+    /// `crate::metrics` implements, keeping the public type there).
+    pub(crate) fn counts(&self) -> metrics::Counts {
+        self.core.counts()
     }
 
     /// Shuts the runtime down, waiting at most `timeout` for the kernel to

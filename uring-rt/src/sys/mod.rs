@@ -1,10 +1,12 @@
 //! The raw system interface: sockaddr conversions, socket calls and
-//! options, the eventfd, epoll and CPU affinity. A leaf: nothing here knows about the driver, the executor
-//! or the socket types built on top, and most of the crate's FFI `unsafe`
+//! options, the eventfd, epoll, CPU affinity and the coarse clock. A leaf:
+//! nothing here knows about the driver, the executor or the socket types
+//! built on top, and most of the crate's FFI `unsafe`
 //! outside the driver's op table lives here.
 
 pub(crate) mod addr;
 pub(crate) mod affinity;
+pub(crate) mod clock;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod socket;

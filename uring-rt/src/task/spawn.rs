@@ -1,4 +1,5 @@
 use std::future::Future;
+use std::panic::Location;
 
 use super::JoinHandle;
 use crate::runtime::context;
@@ -28,5 +29,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    context::with_core(|core| core.spawn(future))
+    // Read here: a closure does not carry `#[track_caller]` through.
+    let location = Location::caller();
+    context::with_core(|core| core.spawn(future, location))
 }

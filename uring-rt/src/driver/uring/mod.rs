@@ -123,8 +123,15 @@ pub(crate) struct Uring {
     /// SQEs pushed so far. The kernel consumes them in order, so all but
     /// the last `sq.len()` of them have reached it.
     pushed: u64,
-    /// `io_uring_enter` calls made, for tests and measurements.
+    /// `io_uring_enter` calls made, for `aio::metrics`, tests and
+    /// measurements.
     enters: u64,
+    /// Turns that found the kernel's `IORING_SQ_CQ_OVERFLOW` flag set: the
+    /// completion queue was full and the kernel held completions back.
+    overflow_turns: u64,
+    /// The ring's count of completions the kernel dropped, as of the last
+    /// turn.
+    dropped_cqes: u32,
     /// Errors the next enters fail with instead of calling the kernel.
     #[cfg(test)]
     pub(crate) inject: Vec<i32>,
@@ -158,6 +165,8 @@ impl Uring {
             closes: Slab::new(),
             pushed: 0,
             enters: 0,
+            overflow_turns: 0,
+            dropped_cqes: 0,
             #[cfg(test)]
             inject: Vec::new(),
         }
@@ -484,6 +493,13 @@ impl Uring {
         };
         self.enter(1, wait, out)?;
         self.reap(out);
+        // A few atomic loads beside the enter's syscall. The next enter
+        // flushes held-back completions; this only counts that the queue
+        // was too small.
+        if self.ring.submission().cq_overflow() {
+            self.overflow_turns += 1;
+        }
+        self.dropped_cqes = self.ring.completion().overflow();
         Ok(())
     }
 
@@ -664,9 +680,15 @@ impl Uring {
     }
 
     /// `io_uring_enter` calls made so far.
-    #[cfg(test)]
     pub(crate) fn enters(&self) -> u64 {
         self.enters
+    }
+
+    /// Turns that found the completion queue overflowing, plus the
+    /// completions the kernel dropped (only kernels without
+    /// `IORING_FEAT_NODROP`, before 5.5, drop any).
+    pub(crate) fn cq_overflows(&self) -> u64 {
+        self.overflow_turns + u64::from(self.dropped_cqes)
     }
 
     /// Registers an empty table of `size` registered buffers: sparse

@@ -45,6 +45,11 @@ impl Id {
         Id(NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN))
     }
 
+    /// The bare number (what `Display` writes).
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+
     /// The id of the task being polled (or dropped) on this thread.
     pub(crate) fn current() -> Option<Id> {
         CURRENT.try_with(Cell::get).ok().flatten()

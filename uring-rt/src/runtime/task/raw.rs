@@ -41,7 +41,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -50,6 +50,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::{Id, JoinError};
 use crate::runtime::Shared;
+use crate::trace::TaskSpan;
 
 pub(crate) const SCHEDULED: u8 = 1;
 pub(crate) const RUNNING: u8 = 2;
@@ -68,6 +69,10 @@ pub(crate) struct Header {
     /// `ABORT` and `DONE`: what other threads may read or request.
     flags: AtomicU8,
     id: Id,
+    /// Where the task was spawned, for slow-poll reports.
+    location: &'static Location<'static>,
+    /// The task's `tracing` span (zero-sized without the feature).
+    span: TaskSpan,
     /// Index in the owner's task registry while not complete.
     registry_index: Cell<usize>,
     owner: Arc<Shared>,
@@ -118,17 +123,25 @@ impl TaskRef {
     /// Allocates a task for `future`, owned by the runtime behind `owner`,
     /// and returns three references: for the registry, the run queue and the
     /// `JoinHandle` (the task starts scheduled, with join interest).
-    pub(crate) fn new<F>(future: F, owner: Arc<Shared>) -> [TaskRef; 3]
+    /// `location`: where it was spawned.
+    pub(crate) fn new<F>(
+        future: F,
+        owner: Arc<Shared>,
+        location: &'static Location<'static>,
+    ) -> [TaskRef; 3]
     where
         F: Future + 'static,
         F::Output: 'static,
     {
+        let id = Id::next();
         let cell = Box::new(TaskCell {
             header: Header {
                 refs: AtomicUsize::new(3),
                 state: Cell::new(SCHEDULED | JOIN_INTEREST),
                 flags: AtomicU8::new(0),
-                id: Id::next(),
+                id,
+                location,
+                span: TaskSpan::new(id.as_u64(), location),
                 registry_index: Cell::new(usize::MAX),
                 owner,
                 vtable: vtable::<F>(),
@@ -161,6 +174,11 @@ impl TaskRef {
 
     pub(crate) fn id(&self) -> Id {
         self.header().id
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.header().location
     }
 
     /// Marks the task complete: the owner-side `COMPLETE` bit and the
@@ -203,6 +221,7 @@ impl TaskRef {
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
         let mut cx = Context::from_waker(&waker);
         let _id = self.id().enter();
+        let _span = self.header().span.enter();
         // SAFETY: called on the owner thread (the runtime only polls its own
         // tasks), the header's vtable matches the cell's type.
         unsafe { (self.header().vtable.poll)(self.ptr, &mut cx) }
