@@ -213,8 +213,8 @@ impl SlowPolls {
 fn default_message(info: &SlowPoll, suppressed: u64) -> String {
     let more = match suppressed {
         0 => String::new(),
-        1 => "; 1 more slow poll in the last second was not reported".to_owned(),
-        n => format!("; {n} more slow polls in the last second were not reported"),
+        1 => "; 1 more slow poll since the previous report was not shown".to_owned(),
+        n => format!("; {n} more slow polls since the previous report were not shown"),
     };
     format!(
         "aio: slow poll: {info}; move blocking work to `aio::task::spawn_blocking` \
