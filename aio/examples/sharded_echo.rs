@@ -4,6 +4,7 @@
 //! cargo run --release --example sharded_echo
 //! cargo run --release --example sharded_echo -- --cores 2 --conns 64 --size 64 --secs 3
 //! cargo run --release --example sharded_echo -- --server-only --addr 127.0.0.1:7878
+//! cargo run --release --example sharded_echo -- --stats
 //! AIO_DRIVER=epoll cargo run --release --example sharded_echo
 //! ```
 //!
@@ -19,6 +20,10 @@
 //!
 //! With `--server-only` it only serves (on `--addr`, default
 //! `127.0.0.1:7878`) until Ctrl-C, then prints the per-core table.
+//!
+//! With `--stats` it also prints each core's [`aio::metrics`] at the end,
+//! one row per core: tasks, polls, operations, driver turns and kernel
+//! waits, wakes from other cores, slow polls.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -34,14 +39,15 @@ use aio::net::{NetConfig, TcpListener, TcpStream};
 use aio::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRentExt};
 
 const USAGE: &str = "usage: sharded_echo [--cores N] [--conns N] [--size BYTES] [--secs S]
-                    [--server-only] [--addr HOST:PORT]
+                    [--server-only] [--addr HOST:PORT] [--stats]
   --cores N        cores to run on (default: every CPU in the affinity mask)
   --conns N        client connections in all, split over the cores (default 64)
   --size BYTES     bytes per request (default 64)
   --secs S         seconds to drive the load (default 3)
   --server-only    only serve, until Ctrl-C (SIGINT/SIGTERM)
   --addr HOST:PORT address to serve on (default 127.0.0.1:0, an ephemeral port;
-                   127.0.0.1:7878 with --server-only)";
+                   127.0.0.1:7878 with --server-only)
+  --stats          print each core's runtime metrics (aio::metrics) at the end";
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -51,6 +57,7 @@ struct Args {
     secs: f64,
     server_only: bool,
     addr: Option<SocketAddr>,
+    stats: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -61,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
         secs: 3.0,
         server_only: false,
         addr: None,
+        stats: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -75,6 +83,7 @@ fn parse_args() -> Result<Args, String> {
             "--size" => args.size = num("--size", value("--size")?)?,
             "--secs" => args.secs = num("--secs", value("--secs")?)?,
             "--server-only" => args.server_only = true,
+            "--stats" => args.stats = true,
             "--addr" => {
                 let v = value("--addr")?;
                 args.addr = Some(
@@ -105,6 +114,8 @@ struct CoreReport {
     /// Client round-trip latencies, in nanoseconds.
     latencies: Vec<u64>,
     client_errors: u64,
+    /// The core's runtime metrics once its connections are done.
+    metrics: aio::metrics::RuntimeMetrics,
 }
 
 /// A one-shot, many-waiter event that fires when `n` parties arrived. A
@@ -190,6 +201,9 @@ fn run(args: Args) -> io::Result<()> {
         .collect::<io::Result<Vec<_>>>()?;
     let elapsed = started.elapsed();
     print_table(&args, &reports, elapsed);
+    if args.stats {
+        print_stats(&reports);
+    }
     // A smoke run must fail loudly if the load did not go through.
     let errors: u64 = reports.iter().map(|r| r.client_errors).sum();
     let requests: u64 = reports.iter().map(|r| r.requests).sum();
@@ -295,6 +309,7 @@ async fn core_main(core: CoreId, shared: Arc<Shared>) -> io::Result<CoreReport> 
     }
     report.accepted = accepted.get();
     report.echoed = echoed.get();
+    report.metrics = aio::metrics::current();
     Ok(report)
 }
 
@@ -431,5 +446,60 @@ fn print_table(args: &Args, reports: &[CoreReport], elapsed: Duration) {
         percentile(&lat, 99.0),
         percentile(&lat, 99.9),
         Duration::from_nanos(lat.last().copied().unwrap_or(0))
+    );
+}
+
+/// `--stats`: each core's runtime metrics, one row per core.
+fn print_stats(reports: &[CoreReport]) {
+    println!();
+    println!("runtime metrics per core (aio::metrics, since the core started):");
+    println!(
+        "{:>4} {:>7} {:>5} {:>9} {:>7} {:>9} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>7} {:>6} {:>4}",
+        "core",
+        "spawned",
+        "alive",
+        "polls",
+        "yields",
+        "ops sub",
+        "ops done",
+        "cancel",
+        "flight",
+        "turns",
+        "syscall",
+        "cqovf",
+        "remote",
+        "timers",
+        "slow"
+    );
+    for r in reports {
+        let m = &r.metrics;
+        println!(
+            "{:>4} {:>7} {:>5} {:>9} {:>7} {:>9} {:>9} {:>6} {:>6} {:>8} {:>8} {:>5} {:>7} {:>6} {:>4}",
+            r.core.expect("set").index(),
+            m.tasks_spawned,
+            m.tasks_alive,
+            m.polls,
+            m.budget_yields,
+            m.ops_submitted,
+            m.ops_completed,
+            m.ops_cancelled,
+            m.ops_in_flight,
+            m.driver_turns,
+            m.driver_syscalls,
+            m.cq_overflows,
+            m.remote_wakes,
+            m.timers_active,
+            m.slow_polls
+        );
+    }
+    let last = reports.last().map(|r| r.metrics).unwrap_or_default();
+    println!(
+        "(yields: cooperative-budget yields; flight: ops in flight now; syscall: \
+         io_uring_enter/epoll_wait calls;"
+    );
+    println!(
+        " cqovf: completion-queue overflows; remote: tasks woken from other threads; \
+         blocking pool: {} threads, {} queued)",
+        last.blocking_threads, last.blocking_queue_depth
     );
 }
