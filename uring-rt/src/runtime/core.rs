@@ -126,6 +126,7 @@ impl Core {
     }
 
     /// Puts a woken task on the run queue unless it is already there or done.
+    #[inline]
     pub(crate) fn schedule_local(&self, task: TaskRef) {
         let state = task.state();
         if state & (SCHEDULED | COMPLETE) != 0 {
@@ -145,37 +146,55 @@ impl Core {
         });
         Counters::add(&self.counters.remote_wakes, remote);
         let n = self.run_queue.borrow().len().min(MAX_TASKS_PER_TICK);
+        // Timed polls are chained: the clock reading that ends one poll
+        // starts the next, one read per poll instead of two (`SlowPolls`).
+        let mut mark = self.slow_polls.start();
         for _ in 0..n {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                 break;
             };
-            self.run(task);
+            self.run(task, &mut mark);
         }
         self.polls_since_turn
             .set(self.polls_since_turn.get().saturating_add(n as u32 + 1));
         !self.run_queue.borrow().is_empty()
     }
 
-    fn run(&self, task: TaskRef) {
+    /// Polls `task` once. `mark`: the clock reading the poll is timed
+    /// from (`None`: polls are not timed), moved to the poll's end.
+    fn run(&self, task: TaskRef, mark: &mut Option<u64>) {
         let state = task.state();
         if state & COMPLETE != 0 {
             return;
         }
         task.set_state((state & !SCHEDULED) | RUNNING);
         Counters::add(&self.counters.polls, 1);
-        let start = self.slow_polls.start();
         let done = crate::coop::budgeted(|| task.poll());
         task.set_state(task.state() & !RUNNING);
         if done {
             self.complete(&task);
         }
-        // Checked after `complete`, which drops the future: a slow
-        // destructor is the task's too, and the hook runs (user code) with
-        // the task's state settled.
-        if let Some(duration) = start.and_then(|start| self.slow_polls.slow_since(start)) {
-            Counters::add(&self.counters.slow_polls, 1);
-            self.slow_polls.report(task.id(), task.location(), duration);
+        // Timed after `complete`, which drops the future: a slow destructor
+        // is the task's too, and the hook runs (user code) with the task's
+        // state settled.
+        let Some(start) = *mark else { return };
+        let end = self.slow_polls.now();
+        *mark = Some(end);
+        if let Some(duration) = self.slow_polls.slow(start, end) {
+            self.slow_poll(&task, duration);
+            // The hook's own time is no task's poll.
+            *mark = self.slow_polls.start();
         }
+    }
+
+    /// Counts and reports a slow poll of `task`. Kept out of line: `run`
+    /// is on every poll's path, and inlining the report there costs the
+    /// scheduler its own inlining.
+    #[cold]
+    #[inline(never)]
+    fn slow_poll(&self, task: &TaskRef, duration: Duration) {
+        Counters::add(&self.counters.slow_polls, 1);
+        self.slow_polls.report(task.id(), task.location(), duration);
     }
 
     /// The counters, for `Runtime::metrics` and `aio::metrics::current`.

@@ -122,25 +122,21 @@ impl fmt::Debug for SlowPollHook {
     }
 }
 
-/// The clock task polls are timed with.
-#[derive(Debug)]
-enum PollClock {
-    /// No threshold: polls are not timed.
-    Off,
-    /// `CLOCK_MONOTONIC_COARSE`: a few ns per read (see `sys::clock`).
-    Coarse,
-    /// `Instant` (nanoseconds since `origin`): for thresholds too close to
-    /// the coarse clock's tick for it to tell them apart.
-    Precise { origin: Instant },
-}
-
 /// Thresholds under this many coarse-clock ticks are timed precisely.
 const COARSE_TICKS_PER_THRESHOLD: u32 = 10;
 
 /// Times task polls against the threshold and reports the slow ones.
 #[derive(Debug)]
 pub(crate) struct SlowPolls {
-    clock: PollClock,
+    /// Whether polls are timed at all (a threshold is set).
+    timed: bool,
+    /// Whether they are timed with `CLOCK_MONOTONIC_COARSE` (a few ns a
+    /// read, see `sys::clock`) rather than `Instant` (~25 ns): for
+    /// thresholds of [`COARSE_TICKS_PER_THRESHOLD`] kernel ticks or more,
+    /// which the tick cannot blur.
+    coarse: bool,
+    /// What precise readings count from.
+    origin: Instant,
     threshold: Duration,
     threshold_ns: u64,
     /// The user's hook, or `None` for the default (a rate-limited line on
@@ -152,17 +148,12 @@ pub(crate) struct SlowPolls {
 
 impl SlowPolls {
     pub(crate) fn new(threshold: Duration, hook: Option<SlowPollHook>) -> SlowPolls {
-        let clock = if threshold.is_zero() {
-            PollClock::Off
-        } else if threshold >= crate::sys::clock::coarse_resolution() * COARSE_TICKS_PER_THRESHOLD {
-            PollClock::Coarse
-        } else {
-            PollClock::Precise {
-                origin: Instant::now(),
-            }
-        };
+        let coarse =
+            threshold >= crate::sys::clock::coarse_resolution() * COARSE_TICKS_PER_THRESHOLD;
         SlowPolls {
-            clock,
+            timed: !threshold.is_zero(),
+            coarse,
+            origin: Instant::now(),
             threshold,
             threshold_ns: u64::try_from(threshold.as_nanos()).unwrap_or(u64::MAX),
             hook,
@@ -173,17 +164,23 @@ impl SlowPolls {
     /// A reading to time a poll from; `None` when polls are not timed.
     #[inline]
     pub(crate) fn start(&self) -> Option<u64> {
-        match &self.clock {
-            PollClock::Off => None,
-            PollClock::Coarse => Some(crate::sys::clock::coarse_now()),
-            PollClock::Precise { origin } => Some(origin.elapsed().as_nanos() as u64),
+        self.timed.then(|| self.now())
+    }
+
+    /// A clock reading, in nanoseconds.
+    #[inline]
+    pub(crate) fn now(&self) -> u64 {
+        if self.coarse {
+            crate::sys::clock::coarse_now()
+        } else {
+            self.origin.elapsed().as_nanos() as u64
         }
     }
 
-    /// The poll's duration if it started at `start` and was slow.
+    /// The poll's duration if it ran from reading `start` to `end` and was
+    /// slow.
     #[inline]
-    pub(crate) fn slow_since(&self, start: u64) -> Option<Duration> {
-        let end = self.start()?;
+    pub(crate) fn slow(&self, start: u64, end: u64) -> Option<Duration> {
         let ns = end.saturating_sub(start);
         (ns > self.threshold_ns).then(|| Duration::from_nanos(ns))
     }
@@ -284,18 +281,14 @@ mod tests {
 
     #[test]
     fn thresholds_pick_the_clock() {
-        assert!(matches!(
-            SlowPolls::new(Duration::ZERO, None).clock,
-            PollClock::Off
-        ));
-        assert!(SlowPolls::new(Duration::ZERO, None).start().is_none());
-        assert!(matches!(
-            SlowPolls::new(Duration::from_secs(1), None).clock,
-            PollClock::Coarse
-        ));
-        assert!(matches!(
-            SlowPolls::new(Duration::from_micros(10), None).clock,
-            PollClock::Precise { .. }
-        ));
+        let off = SlowPolls::new(Duration::ZERO, None);
+        assert!(!off.timed && off.start().is_none());
+        let default = SlowPolls::new(Duration::from_millis(100), None);
+        assert!(default.timed && default.coarse);
+        let short = SlowPolls::new(Duration::from_micros(10), None);
+        assert!(short.timed && !short.coarse);
+        assert_eq!(short.slow(0, 10_000), None);
+        assert_eq!(short.slow(0, 10_001), Some(Duration::from_nanos(10_001)));
+        assert_eq!(short.slow(5, 0), None);
     }
 }

@@ -1,13 +1,14 @@
 //! `CLOCK_MONOTONIC_COARSE`: the kernel's tick-granular monotonic clock,
 //! read from the vDSO without a system call.
 //!
-//! The runtime times every task poll against the slow-poll threshold. On a
+//! The runtime times every task poll against the slow-poll threshold (one
+//! reading per poll: the reading that ends a poll starts the next). On a
 //! measured host (x86-64 VM, `tsc` clocksource) a `CLOCK_MONOTONIC` read
-//! (`Instant::now`) costs ~23 ns and a coarse one ~3.5 ns, so the pair
-//! around each poll costs ~46 ns precise and ~7 ns coarse: the precise pair
-//! was a visible part of a spawn+join. The coarse clock only moves once per
-//! kernel tick (1–10 ms, see [`coarse_resolution`]), which is plenty to
-//! catch a poll that blocks for 100 ms.
+//! (`Instant::now`) costs ~23 ns and a coarse one ~3.5 ns; a yield
+//! ping-pong costs ~90 ns a round (two polls), so precise readings would
+//! add a quarter to it. The coarse clock only moves once per kernel tick
+//! (1–10 ms, see [`coarse_resolution`]), which is plenty to catch a poll
+//! that blocks for 100 ms.
 
 use std::time::Duration;
 
