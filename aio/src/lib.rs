@@ -47,6 +47,7 @@
 //! | [`future`], [`stream`] | `join`, `select`, `StreamExt::next` |
 //! | [`sync`] | core-local locks and channels |
 //! | [`cores`] | one runtime per core: launching, cross-core channels, shutdown |
+//! | [`metrics`] | what a runtime is doing: counters, slow-poll reports |
 //! | `tls` | TLS streams with rustls over rent I/O (feature `rustls`) |
 //!
 //! Everything here is re-exported from the `uring-rt` crate and the
