@@ -290,6 +290,29 @@ fn a_join_set_task_is_reported_where_the_join_set_spawned_it() {
 }
 
 #[test]
+fn time_outside_tasks_is_no_task_s_slow_poll() {
+    for driver in drivers() {
+        let (rt, seen) = recording_runtime(driver, ms(10));
+        for _ in 0..2 {
+            rt.block_on(async {
+                for _ in 0..3 {
+                    // Busy tasks (no driver turn between ticks), then the
+                    // root future blocks: neither is a task's slow poll.
+                    aio::spawn(async { aio::task::yield_now().await })
+                        .await
+                        .unwrap();
+                    std::thread::sleep(ms(20));
+                }
+            });
+            // Between two `block_on`s, time passes outside the runtime.
+            std::thread::sleep(ms(20));
+        }
+        assert!(seen.lock().unwrap().is_empty(), "{driver:?}: {seen:?}");
+        assert_eq!(rt.metrics().slow_polls, 0, "{driver:?}");
+    }
+}
+
+#[test]
 fn a_zero_threshold_turns_the_detector_off() {
     for driver in drivers() {
         let (rt, seen) = recording_runtime(driver, Duration::ZERO);

@@ -49,6 +49,13 @@ pub(crate) struct Core {
     counters: Counters,
     /// Times polls against the slow-poll threshold.
     slow_polls: SlowPolls,
+    /// The clock reading that ended the last timed poll, while nothing
+    /// but the scheduler's bookkeeping ran since: the next tick's first
+    /// poll is timed from it, saving a clock read per tick. Cleared when
+    /// time passes that is no task's: a driver turn (which may wait, and
+    /// runs wakers and buffer destructors), a poll of `block_on`'s root
+    /// future, the runtime left.
+    poll_mark: Cell<Option<u64>>,
 }
 
 impl Core {
@@ -66,6 +73,7 @@ impl Core {
             polls_since_turn: Cell::new(0),
             counters: Counters::default(),
             slow_polls: SlowPolls::new(builder.slow_poll_threshold, builder.slow_poll_hook.clone()),
+            poll_mark: Cell::new(None),
         };
         if builder.start_paused {
             core.pause_clock();
@@ -147,14 +155,19 @@ impl Core {
         Counters::add(&self.counters.remote_wakes, remote);
         let n = self.run_queue.borrow().len().min(MAX_TASKS_PER_TICK);
         // Timed polls are chained: the clock reading that ends one poll
-        // starts the next, one read per poll instead of two (`SlowPolls`).
-        let mut mark = self.slow_polls.start();
+        // starts the next, one read per poll instead of two (`SlowPolls`),
+        // across ticks too while nothing else ran (`poll_mark`).
+        let mut mark = self.poll_mark.take();
+        if mark.is_none() && n > 0 {
+            mark = self.slow_polls.start();
+        }
         for _ in 0..n {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                 break;
             };
             self.run(task, &mut mark);
         }
+        self.poll_mark.set(mark);
         self.polls_since_turn
             .set(self.polls_since_turn.get().saturating_add(n as u32 + 1));
         !self.run_queue.borrow().is_empty()
@@ -214,6 +227,7 @@ impl Core {
 
     /// The runtime was entered on, or left, this thread.
     pub(crate) fn entered(&self, entered: bool) {
+        self.poll_mark.set(None);
         if entered {
             self.counters.enter();
         } else {
@@ -259,7 +273,14 @@ impl Core {
             timeout = Some(Duration::ZERO);
         }
         self.polls_since_turn.set(0);
+        self.poll_mark.set(None);
         self.driver.turn(timeout)
+    }
+
+    /// `block_on`'s root future is about to be polled: its time is no
+    /// task's (see `poll_mark`).
+    pub(crate) fn polling_root(&self) {
+        self.poll_mark.set(None);
     }
 
     /// Wakes the timers due at `now`. Returns whether any fired, and the
@@ -314,6 +335,7 @@ impl Core {
                 return Ok(false);
             }
             self.polls_since_turn.set(0);
+            self.poll_mark.set(None);
             self.driver.turn(Some(Duration::ZERO))?;
             if !self.run_queue.borrow().is_empty() || self.shared.notified() || woken() {
                 return Ok(true);

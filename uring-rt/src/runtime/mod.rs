@@ -226,6 +226,7 @@ impl Runtime {
         let mut future = pin!(future);
         loop {
             if root.woken.swap(false, Ordering::Acquire) {
+                self.core.polling_root();
                 if let Poll::Ready(out) = crate::coop::budgeted(|| future.as_mut().poll(&mut cx)) {
                     return Ok(out);
                 }
