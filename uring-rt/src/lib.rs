@@ -24,6 +24,7 @@ pub mod net;
 pub mod pool;
 pub mod prelude;
 mod runtime;
+pub mod signal;
 pub mod stream;
 pub mod sync;
 mod sys;
