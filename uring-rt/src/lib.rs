@@ -23,6 +23,7 @@ pub mod marker;
 pub mod net;
 pub mod pool;
 pub mod prelude;
+pub mod process;
 mod runtime;
 pub mod signal;
 pub mod stream;
