@@ -67,7 +67,10 @@ async fn output_reads_stdout_and_stderr_at_the_same_time() {
         LIMIT,
         "output",
         Command::new("sh")
-            .args(["-c", "head -c 300000 /dev/zero >&2; head -c 200000 /dev/zero"])
+            .args([
+                "-c",
+                "head -c 300000 /dev/zero >&2; head -c 200000 /dev/zero",
+            ])
             .output(),
     )
     .await
@@ -81,7 +84,10 @@ async fn output_reads_stdout_and_stderr_at_the_same_time() {
 async fn env_current_dir_and_status() {
     let dir = std::env::temp_dir().canonicalize().unwrap();
     let out = Command::new("sh")
-        .args(["-c", "echo \"$AIO_T_FOO\"; echo \"${AIO_T_GONE-unset}\"; pwd"])
+        .args([
+            "-c",
+            "echo \"$AIO_T_FOO\"; echo \"${AIO_T_GONE-unset}\"; pwd",
+        ])
         .env("AIO_T_FOO", "bar")
         .env("AIO_T_GONE", "x")
         .env_remove("AIO_T_GONE")
@@ -122,7 +128,8 @@ async fn one_mib_through_cat() {
         res.expect("read from cat");
         buf
     };
-    let ((), got) = support::within(LIMIT, "1 MiB through cat", aio::future::join(write, read)).await;
+    let ((), got) =
+        support::within(LIMIT, "1 MiB through cat", aio::future::join(write, read)).await;
     let want = support::pattern(11, LEN);
     assert_eq!(got.len(), LEN);
     assert_eq!(support::first_difference(&got, &want), None);
@@ -131,17 +138,24 @@ async fn one_mib_through_cat() {
 
 #[aio::test]
 async fn kill_of_sleep_100_is_a_signal_exit() {
-    let mut child = Command::new("sleep").arg("100").spawn().expect("spawn sleep");
+    let mut child = Command::new("sleep")
+        .arg("100")
+        .spawn()
+        .expect("spawn sleep");
     assert!(child.id().is_some());
     assert!(child.try_wait().expect("try_wait").is_none());
     let start = Instant::now();
-    support::within(LIMIT, "kill", child.kill()).await.expect("kill");
+    support::within(LIMIT, "kill", child.kill())
+        .await
+        .expect("kill");
     assert!(start.elapsed() < Duration::from_secs(10));
     let status = child.wait().await.expect("wait after kill");
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
     assert_eq!(status.code(), None);
     assert_eq!(child.id(), None, "a reaped child has no id");
-    child.start_kill().expect("start_kill on a reaped child is a no-op");
+    child
+        .start_kill()
+        .expect("start_kill on a reaped child is a no-op");
 }
 
 /// `try_wait` says `None` while the child runs and the status once it has
@@ -154,7 +168,10 @@ async fn try_wait_before_and_after_exit() {
         .spawn()
         .expect("spawn sh");
     for _ in 0..3 {
-        assert!(child.try_wait().expect("try_wait").is_none(), "exited before its stdin closed");
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "exited before its stdin closed"
+        );
         aio::time::sleep(Duration::from_millis(10)).await;
     }
     drop(child.stdin.take()); // `read` sees end of file
@@ -167,7 +184,10 @@ async fn try_wait_before_and_after_exit() {
         aio::time::sleep(Duration::from_millis(2)).await;
     };
     assert_eq!(status.code(), Some(7));
-    assert_eq!(child.try_wait().expect("try_wait again").map(|s| s.code()), Some(Some(7)));
+    assert_eq!(
+        child.try_wait().expect("try_wait again").map(|s| s.code()),
+        Some(Some(7))
+    );
     assert_eq!(child.wait().await.expect("wait").code(), Some(7));
 }
 
@@ -217,7 +237,8 @@ async fn dropped_child_with_kill_on_drop_leaves_no_zombie() {
     support::wait_until(LIMIT, "the dropped child is reaped", || reaped(pid)).await;
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z ")),
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| !s.contains(") Z ")),
         "a zombie is left at /proc/{pid}"
     );
 }
@@ -226,7 +247,10 @@ async fn dropped_child_with_kill_on_drop_leaves_no_zombie() {
 /// reaped once it exits.
 #[aio::test]
 async fn dropped_running_child_is_reaped_once_it_exits() {
-    let child = Command::new("sleep").arg("0.2").spawn().expect("spawn sleep");
+    let child = Command::new("sleep")
+        .arg("0.2")
+        .spawn()
+        .expect("spawn sleep");
     let pid = child.id().unwrap();
     drop(child);
     aio::time::sleep(Duration::from_millis(50)).await;

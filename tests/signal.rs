@@ -66,7 +66,9 @@ async fn listeners_on_two_runtimes_on_two_threads_each_see_each_delivery() {
         .collect();
     let mut mine = signal(SignalKind::user_defined1()).expect("signal(SIGUSR1)");
     for _ in 0..2 {
-        ready_rx.recv_timeout(LIMIT).expect("a listener thread started");
+        ready_rx
+            .recv_timeout(LIMIT)
+            .expect("a listener thread started");
     }
     for round in 0..ROUNDS {
         raise(libc::SIGUSR1);
@@ -108,13 +110,20 @@ async fn no_delivery_is_lost_between_recv_calls_and_waiting_ones_coalesce() {
         raise(libc::SIGUSR2);
     }
     support::within(LIMIT, "recv after five deliveries", usr2.recv()).await;
-    pending_once(&mut pin!(usr2.recv()), "a second recv after coalesced deliveries").await;
+    pending_once(
+        &mut pin!(usr2.recv()),
+        "a second recv after coalesced deliveries",
+    )
+    .await;
 
     // The same through `Stream`; a listener made after a delivery does not
     // see it.
     raise(libc::SIGUSR2);
     let mut late = signal(SignalKind::user_defined2()).expect("signal(SIGUSR2)");
-    assert_eq!(support::within(LIMIT, "Stream::next", support::next(&mut usr2)).await, Some(()));
+    assert_eq!(
+        support::within(LIMIT, "Stream::next", support::next(&mut usr2)).await,
+        Some(())
+    );
     pending_once(&mut pin!(late.recv()), "a listener made after the delivery").await;
     raise(libc::SIGUSR2);
     support::within(LIMIT, "the late listener", late.recv()).await;
@@ -138,7 +147,11 @@ async fn a_waiting_recv_is_woken_by_a_delivery_from_another_thread() {
     });
     support::wait_until(LIMIT, "the listener task waits", || polled.get() > 0).await;
     support::yield_times(5).await;
-    assert_eq!(polled.get(), 1, "the listener was polled again with no delivery");
+    assert_eq!(
+        polled.get(),
+        1,
+        "the listener was polled again with no delivery"
+    );
     let raiser = std::thread::spawn(|| raise(libc::SIGWINCH));
     raiser.join().unwrap();
     let got = support::within(LIMIT, "the woken listener", task).await;
@@ -162,7 +175,8 @@ async fn forbidden_and_out_of_range_signals_are_refused() {
         assert!(err.to_string().contains("cannot be listened for"), "{err}");
     }
     for sig in [0, -1, 65, 1000] {
-        let err = signal(SignalKind::from_raw(sig)).expect_err("an out-of-range signal was accepted");
+        let err =
+            signal(SignalKind::from_raw(sig)).expect_err("an out-of-range signal was accepted");
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "signal {sig}: {err}");
     }
 }
@@ -182,7 +196,10 @@ fn a_handler_installed_before_aio_still_runs() {
     if !support::is_child(NAME) {
         let (status, text) = support::run_child(NAME);
         assert!(status.success(), "child failed ({status}):\n{text}");
-        assert!(text.contains("1 passed"), "the child did not run the test:\n{text}");
+        assert!(
+            text.contains("1 passed"),
+            "the child did not run the test:\n{text}"
+        );
         return;
     }
     // SAFETY: an all-zero `sigaction` is valid (no flags, empty mask); the
@@ -219,7 +236,10 @@ fn ctrl_c_completes_on_sigint_in_a_child_process() {
         let (status, text) = support::run_child(NAME);
         assert!(status.success(), "child failed ({status}):\n{text}");
         assert!(text.contains("survived SIGINT"), "{text}");
-        assert!(text.contains("1 passed"), "the child did not run the test:\n{text}");
+        assert!(
+            text.contains("1 passed"),
+            "the child did not run the test:\n{text}"
+        );
         return;
     }
     for driver in support::drivers() {

@@ -31,7 +31,6 @@
 //! signal)` (no destructors, no `atexit` hooks, no flushing of buffered
 //! output).
 
-
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
@@ -187,7 +186,8 @@ impl Wake for OnSignal {
             return; // Woken for a delivery from before the installation.
         }
         SIGNALLED.trigger();
-        let tokens = std::mem::take(&mut *REGISTERED.lock().unwrap_or_else(PoisonError::into_inner));
+        let tokens =
+            std::mem::take(&mut *REGISTERED.lock().unwrap_or_else(PoisonError::into_inner));
         for t in tokens {
             t.trigger();
         }

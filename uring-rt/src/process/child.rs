@@ -116,7 +116,12 @@ impl Child {
         let pidfd = match crate::sys::pidfd::pidfd_open(std.id()) {
             Ok(fd) => AsyncFd::new(fd).map(Some),
             // Before Linux 5.3, or refused by a seccomp filter: poll.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM | libc::EACCES)) => {
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSYS | libc::EPERM | libc::EACCES)
+                ) =>
+            {
                 Ok(None)
             }
             Err(e) => Err(e),
