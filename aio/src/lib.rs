@@ -47,6 +47,8 @@
 //! | [`future`], [`stream`] | `join`, `select`, `StreamExt::next` |
 //! | [`sync`] | core-local locks and channels |
 //! | [`cores`] | one runtime per core: launching, cross-core channels, shutdown |
+//! | [`signal`] | `ctrl_c` and Unix signals, for any number of listeners |
+//! | [`process`] | child processes with piped stdio as rent I/O |
 //! | `tls` | TLS streams with rustls over rent I/O (feature `rustls`) |
 //!
 //! Everything here is re-exported from the `uring-rt` crate and the

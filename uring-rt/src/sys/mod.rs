@@ -1,5 +1,5 @@
 //! The raw system interface: sockaddr conversions, socket calls and
-//! options, the eventfd, epoll and CPU affinity. A leaf: nothing here knows about the driver, the executor
+//! options, the eventfd, pidfds, epoll and CPU affinity. A leaf: nothing here knows about the driver, the executor
 //! or the socket types built on top, and most of the crate's FFI `unsafe`
 //! outside the driver's op table lives here.
 
@@ -7,6 +7,7 @@ pub(crate) mod addr;
 pub(crate) mod affinity;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+pub(crate) mod pidfd;
 pub(crate) mod socket;
 
 /// The calling thread's last OS error number (`EIO` if there is none).
