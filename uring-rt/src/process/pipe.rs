@@ -1,62 +1,17 @@
 //! The parent's ends of a child's piped stdio: [`ChildStdin`],
 //! [`ChildStdout`] and [`ChildStderr`], with owned-buffer I/O.
 //!
-//! Each is a pipe descriptor read or written with the driver's read and
-//! write ops (IORING_OP_READ/WRITE on io_uring, where a pipe waits inside
-//! the kernel without a worker thread; a nonblocking read/write retried on
-//! readiness on epoll), exactly as a socket is: an op in flight owns its
-//! buffer and a reference to the descriptor until the kernel is done.
+//! Each is a pipe end as `aio::io::pipe` makes them (`io::pipe::Pipe`):
+//! read and written with the driver's ops, exactly as a socket is.
 
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::buf::{IoBuf, IoBufMut};
-use crate::driver::fd::SharedFd;
-use crate::driver::{ops, Op, CURRENT_POS};
+use crate::io::pipe::Pipe;
 use crate::io::{AsyncReadRent, AsyncWriteRent};
-use crate::{BufResult, Driver};
-
-/// One pipe end, in the blocking mode the current backend wants (blocking
-/// on io_uring, which would return `EAGAIN` for a nonblocking one;
-/// nonblocking on epoll). The child's end is a separate open file, so its
-/// mode is untouched.
-struct Pipe {
-    fd: SharedFd,
-}
-
-impl Pipe {
-    #[track_caller]
-    fn new(fd: OwnedFd) -> io::Result<Pipe> {
-        crate::sys::socket::set_nonblocking(fd.as_raw_fd(), Driver::current() == Driver::Epoll)?;
-        Ok(Pipe {
-            fd: SharedFd::new(fd),
-        })
-    }
-
-    async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        // Ok(0) would read as end of stream.
-        if buf.bytes_total() == 0 {
-            return (Err(crate::buf::no_room()), buf);
-        }
-        Op::submit(ops::Read::new(self.fd.clone(), buf, CURRENT_POS)).await
-    }
-
-    async fn readv<B: IoBufMut>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        if bufs.iter().all(|b| b.bytes_total() == 0) {
-            return (Err(crate::buf::no_room()), bufs);
-        }
-        Op::submit(ops::Readv::new(self.fd.clone(), bufs, CURRENT_POS)).await
-    }
-
-    async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        Op::submit(ops::Write::new(self.fd.clone(), buf, CURRENT_POS)).await
-    }
-
-    async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        Op::submit(ops::Writev::new(self.fd.clone(), bufs, CURRENT_POS)).await
-    }
-}
+use crate::BufResult;
 
 /// The error of using a [`ChildStdin`] after its `shutdown`.
 fn closed() -> io::Error {

@@ -8,6 +8,7 @@ pub(crate) mod affinity;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod pidfd;
+pub(crate) mod pipe;
 pub(crate) mod socket;
 
 /// The calling thread's last OS error number (`EIO` if there is none).
