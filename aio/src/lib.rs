@@ -48,6 +48,8 @@
 //! | [`sync`] | core-local locks and channels |
 //! | [`cores`] | one runtime per core: launching, cross-core channels, shutdown |
 //! | [`metrics`] | what a runtime is doing: counters, slow-poll reports |
+//! | [`signal`] | `ctrl_c` and Unix signals, for any number of listeners |
+//! | [`process`] | child processes with piped stdio as rent I/O |
 //! | `tls` | TLS streams with rustls over rent I/O (feature `rustls`) |
 //!
 //! Everything here is re-exported from the `uring-rt` crate and the

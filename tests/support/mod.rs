@@ -7,6 +7,7 @@
 
 #[cfg(feature = "hyper")]
 pub mod h2;
+pub mod seccomp;
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};

@@ -133,7 +133,9 @@
 //! signal the process keeps running until the program returns; by default a
 //! second signal does not end it either. [`exit_on_second_signal(true)`]
 //! opts in to the usual "press Ctrl-C again to quit now": the second
-//! signal then ends the process at once with status `128 + signal`.
+//! signal then ends the process at once with status `128 + signal`. They
+//! are listeners of [`aio::signal`](crate::signal)'s registry, like any
+//! [`Signal`](crate::signal::unix::Signal).
 //!
 //! [`exit_on_second_signal(true)`]: exit_on_second_signal
 

@@ -3,27 +3,21 @@
 //!
 //! # Mechanism
 //!
-//! The first use registers two actions for SIGINT and SIGTERM through
-//! `signal-hook`: one counts the signal (and, only when
-//! [`exit_on_second_signal`] is enabled, ends the process on the second), the
-//! other writes one byte to a socket pair. One plain thread, `aio-signal`,
-//! sleeps in a blocking `read` of the other end. When a byte arrives it
-//! triggers a process-wide [`Shutdown`] token (which wakes every
-//! [`shutdown_signal`] future through its waker, i.e. through each core's
-//! ring) and every token registered with
-//! [`trigger_on_signal`](Shutdown::trigger_on_signal). Nothing waits on a
-//! core: the cost is one sleeping thread per process.
+//! These are listeners of the process-wide signal registry under
+//! [`aio::signal`](crate::signal) (one mechanism for both): the first use
+//! installs the registry's handlers for SIGINT and SIGTERM (if no
+//! [`aio::signal::unix::signal`](crate::signal::unix::signal) listener did
+//! already) and adds one permanent waker to each. When the registry's one
+//! `aio-signal` thread sees a delivery it calls that waker, which triggers
+//! a process-wide [`Shutdown`] token (waking every [`shutdown_signal`]
+//! future through its waker, i.e. through each core's ring) and every token
+//! registered with [`trigger_on_signal`](Shutdown::trigger_on_signal).
+//! Nothing waits on a core.
 //!
 //! `signal-hook` chains: it saves the action in place when it installs its
-//! handler and calls it on every delivery, before the actions above, so a
+//! handler and calls it on every delivery, before the registry's, so a
 //! handler the application installed keeps running (see
 //! [`shutdown_signal`]).
-//!
-//! A handler is used rather than blocking the signals and reading a
-//! `signalfd`: a signalfd only sees signals that every thread of the process
-//! blocks, and threads started before the first call (a test harness, a
-//! blocking pool, library threads) would keep the default action and kill
-//! the process. The handler works whatever the other threads' masks are.
 //!
 //! # A second signal
 //!
@@ -37,30 +31,26 @@
 //! signal)` (no destructors, no `atexit` hooks, no flushing of buffered
 //! output).
 
-use std::io::{self, Read};
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
-use std::thread;
-
-use signal_hook::low_level::{self, pipe};
-use signal_hook::SigId;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
+use std::task::{Wake, Waker};
 
 use super::Shutdown;
+use crate::signal::registry;
 
 /// The signals that ask for shutdown.
 const SIGNALS: [libc::c_int; 2] = [libc::SIGINT, libc::SIGTERM];
 
-/// Signals received so far (counted in the handler).
-static RECEIVED: AtomicUsize = AtomicUsize::new(0);
-/// Whether a signal after the first ends the process ([`exit_on_second_signal`]).
-static EXIT_ON_SECOND: AtomicBool = AtomicBool::new(false);
-/// Triggered by the `aio-signal` thread on the first signal.
+/// Triggered on the first signal after the installation.
 static SIGNALLED: LazyLock<Shutdown> = LazyLock::new(Shutdown::new);
 /// Tokens registered with `trigger_on_signal`.
 static REGISTERED: Mutex<Vec<Shutdown>> = Mutex::new(Vec::new());
 /// The outcome of the one installation: `Err(errno)` if it failed.
 static INSTALLED: OnceLock<Result<(), i32>> = OnceLock::new();
+/// SIGINT plus SIGTERM deliveries when the installation began: a sum past
+/// it means a shutdown signal arrived.
+static BASELINE: AtomicU64 = AtomicU64::new(0);
 
 /// Completes when the process receives SIGINT (Ctrl-C) or SIGTERM, or at
 /// once if one already arrived since the handler was installed. Every call,
@@ -84,9 +74,9 @@ static INSTALLED: OnceLock<Result<(), i32>> = OnceLock::new();
 ///   was called, in which case the second one ends it at once.
 ///
 /// # Errors
-/// The error of creating the socket pair, spawning the `aio-signal` thread
-/// or registering the handler if it could not be installed (the same errno
-/// is reported to every later caller).
+/// The error of starting the registry's `aio-signal` thread or its socket
+/// pair, or of registering the handler, if it could not be installed (the
+/// same errno is reported to every later caller).
 ///
 /// # Cancel safety
 /// Cancel safe: a signal is never consumed by a dropped future.
@@ -125,7 +115,7 @@ pub async fn shutdown_signal() -> io::Result<()> {
 /// }
 /// ```
 pub fn exit_on_second_signal(enable: bool) {
-    EXIT_ON_SECOND.store(enable, SeqCst);
+    registry::set_exit_on_second(enable);
 }
 
 impl Shutdown {
@@ -158,64 +148,48 @@ fn install() -> io::Result<()> {
 }
 
 fn try_install() -> io::Result<()> {
-    // Everything that can fail for want of resources comes first, so the
-    // handler is registered only once nothing else can fail.
-    let (rd, wr) = UnixStream::pair()?;
-    let writers = [wr.try_clone()?, wr];
-    thread::Builder::new()
-        .name("aio-signal".into())
-        .spawn(move || signal_thread(rd))?;
+    for sig in SIGNALS {
+        registry::check(sig)?;
+    }
+    // Counted from here on: a signal that arrived before shutdown handling
+    // was installed is not the first of the escalation.
+    BASELINE.store(deliveries(), SeqCst);
+    for sig in SIGNALS {
+        registry::arm_escalation(sig);
+        registry::install(sig)?;
+    }
+    let waker = Waker::from(Arc::new(OnSignal));
+    for sig in SIGNALS {
+        registry::add_permanent_waker(sig, waker.clone());
+    }
+    // A signal that came before the wakers were in place woke nobody.
+    waker.wake();
+    Ok(())
+}
 
-    let mut ids: Vec<SigId> = Vec::with_capacity(2 * SIGNALS.len());
-    let registered = SIGNALS
-        .into_iter()
-        .zip(writers)
-        .try_for_each(|(sig, writer)| {
-            // SAFETY: `count_signal` is async-signal-safe: it only touches
-            // lock-free atomics and may call `_exit`
-            // (`signal_hook::low_level::exit`). It allocates nothing, takes
-            // no lock and does not panic.
-            ids.push(unsafe { low_level::register(sig, move || count_signal(sig)) }?);
-            // Registered second, so the count above is taken before the
-            // `aio-signal` thread is woken.
-            ids.push(pipe::register(sig, writer)?);
-            Ok::<(), io::Error>(())
-        });
-    if registered.is_err() {
-        // Take back what was registered; dropping the writers closes them,
-        // so the thread reads end-of-file and ends.
-        for id in ids {
-            low_level::unregister(id);
+/// SIGINT plus SIGTERM deliveries so far.
+fn deliveries() -> u64 {
+    SIGNALS.into_iter().map(registry::deliveries).sum()
+}
+
+/// The registry's waker for the shutdown signals: called by the
+/// `aio-signal` thread when SIGINT or SIGTERM was delivered.
+struct OnSignal;
+
+impl Wake for OnSignal {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if deliveries() == BASELINE.load(SeqCst) {
+            return; // Woken for a delivery from before the installation.
         }
-    }
-    registered
-}
-
-/// The first action of the handler: async-signal-safe only.
-fn count_signal(sig: libc::c_int) {
-    if RECEIVED.fetch_add(1, SeqCst) > 0 && EXIT_ON_SECOND.load(SeqCst) {
-        // Second signal, and the application asked for this: the user
-        // insists.
-        low_level::exit(128 + sig);
-    }
-}
-
-fn signal_thread(mut rd: UnixStream) {
-    // Several signals may have written a byte each; one read takes them all.
-    let mut bytes = [0u8; 64];
-    loop {
-        match rd.read(&mut bytes) {
-            Ok(0) => return, // Every writer is gone: nothing more can arrive.
-            Ok(_) => {
-                SIGNALLED.trigger();
-                let tokens =
-                    std::mem::take(&mut *REGISTERED.lock().unwrap_or_else(PoisonError::into_inner));
-                for t in tokens {
-                    t.trigger();
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return, // Unexpected: treat as the end.
+        SIGNALLED.trigger();
+        let tokens =
+            std::mem::take(&mut *REGISTERED.lock().unwrap_or_else(PoisonError::into_inner));
+        for t in tokens {
+            t.trigger();
         }
     }
 }

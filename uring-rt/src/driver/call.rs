@@ -154,6 +154,43 @@ pub(crate) enum Call {
         path: *const libc::c_char,
         mode: u32,
     },
+    /// linkat(2): a hard link `newpath` to `oldpath`.
+    LinkAt {
+        olddirfd: RawFd,
+        oldpath: *const libc::c_char,
+        newdirfd: RawFd,
+        newpath: *const libc::c_char,
+        flags: i32,
+    },
+    /// symlinkat(2): a symbolic link `linkpath` whose content is `target`.
+    SymlinkAt {
+        target: *const libc::c_char,
+        newdirfd: RawFd,
+        linkpath: *const libc::c_char,
+    },
+    /// splice(2): up to `len` bytes from `fd_in` to `fd_out`, one of them a
+    /// pipe. An offset of `-1` means the descriptor's own position (always
+    /// for a pipe). The epoll backend runs it at once with
+    /// `SPLICE_F_NONBLOCK`, so it may complete with `EAGAIN` (the caller
+    /// waits for readiness); io_uring waits inside the kernel.
+    Splice {
+        fd_in: RawFd,
+        off_in: i64,
+        fd_out: RawFd,
+        off_out: i64,
+        len: u32,
+        flags: u32,
+    },
+    /// sendfile(2) of up to `len` bytes of `in_fd` from `*offset` (which it
+    /// advances) to the socket `out_fd`. Only the epoll backend runs it (a
+    /// readiness call waiting for `out_fd` to be writable); io_uring has no
+    /// opcode, and `TcpStream::sendfile` splices through a pipe there.
+    Sendfile {
+        out_fd: RawFd,
+        in_fd: RawFd,
+        offset: *mut libc::off64_t,
+        len: u32,
+    },
     /// recv(2) into a buffer that the backend picks from buffer group
     /// `group` (IOSQE_BUFFER_SELECT); the completion's flags carry
     /// `CQE_F_BUFFER` and the buffer id (`flags >> 16`).
@@ -251,23 +288,7 @@ impl Call {
     /// timeout or readiness. A paused clock waits for these (see
     /// `aio::time::pause`).
     pub(crate) fn finishes_unprompted(&self) -> bool {
-        match *self {
-            Call::Read { offset, .. }
-            | Call::Write { offset, .. }
-            | Call::Readv { offset, .. }
-            | Call::Writev { offset, .. }
-            | Call::ReadFixed { offset, .. }
-            | Call::WriteFixed { offset, .. } => offset != CURRENT_POS,
-            Call::Nop
-            | Call::Close { .. }
-            | Call::OpenAt { .. }
-            | Call::Fsync { .. }
-            | Call::Statx { .. }
-            | Call::UnlinkAt { .. }
-            | Call::RenameAt { .. }
-            | Call::MkdirAt { .. } => true,
-            _ => false,
-        }
+        self.is_blocking() || matches!(self, Call::Nop | Call::Close { .. })
     }
 
     /// The plain, copying send a zero-copy send stands for (where the
@@ -298,7 +319,10 @@ impl Call {
     /// Whether io_uring has no opcode for the call, so that its backend
     /// runs it as the (nonblocking) system call at submission.
     pub(crate) fn is_syscall_only(&self) -> bool {
-        matches!(self, Call::RecvMmsg { .. } | Call::SendMmsg { .. })
+        matches!(
+            self,
+            Call::RecvMmsg { .. } | Call::SendMmsg { .. } | Call::Sendfile { .. }
+        )
     }
 
     /// Whether the op may complete many times (each completion but the last
@@ -323,7 +347,9 @@ impl Call {
             | Call::Statx { .. }
             | Call::UnlinkAt { .. }
             | Call::RenameAt { .. }
-            | Call::MkdirAt { .. } => true,
+            | Call::MkdirAt { .. }
+            | Call::LinkAt { .. }
+            | Call::SymlinkAt { .. } => true,
             _ => false,
         }
     }

@@ -227,6 +227,59 @@ pub(crate) fn run(call: Call) -> i32 {
             // SAFETY: see above; `path` is NUL-terminated.
             (unsafe { libc::mkdirat(dirfd, path, mode as libc::mode_t) }) as isize
         }
+        Call::LinkAt {
+            olddirfd,
+            oldpath,
+            newdirfd,
+            newpath,
+            flags,
+        } => {
+            // SAFETY: see above; both paths are NUL-terminated.
+            (unsafe { libc::linkat(olddirfd, oldpath, newdirfd, newpath, flags) }) as isize
+        }
+        Call::SymlinkAt {
+            target,
+            newdirfd,
+            linkpath,
+        } => {
+            // SAFETY: see above; both strings are NUL-terminated.
+            (unsafe { libc::symlinkat(target, newdirfd, linkpath) }) as isize
+        }
+        Call::Splice {
+            fd_in,
+            off_in,
+            fd_out,
+            off_out,
+            len,
+            flags,
+        } => {
+            let mut off_in = off_in;
+            let mut off_out = off_out;
+            let off_in_ptr: *mut libc::loff_t = if off_in < 0 {
+                std::ptr::null_mut()
+            } else {
+                &mut off_in
+            };
+            let off_out_ptr: *mut libc::loff_t = if off_out < 0 {
+                std::ptr::null_mut()
+            } else {
+                &mut off_out
+            };
+            // SAFETY: the offsets point to locals (or are null for a
+            // descriptor's own position); no other memory is involved.
+            (unsafe { libc::splice(fd_in, off_in_ptr, fd_out, off_out_ptr, len as usize, flags) })
+                as isize
+        }
+        Call::Sendfile {
+            out_fd,
+            in_fd,
+            offset,
+            len,
+        } => {
+            // SAFETY: see above; `offset` points to the op's live offset,
+            // which the kernel advances by what it sent.
+            (unsafe { libc::sendfile64(out_fd, in_fd, offset, len as usize) }) as isize
+        }
         Call::AcceptMulti { fd, flags } => {
             // SAFETY: accept4(2) with no address buffer.
             (unsafe { libc::accept4(fd, std::ptr::null_mut(), std::ptr::null_mut(), flags) })

@@ -30,6 +30,11 @@ pub struct File {
 }
 
 impl File {
+    /// The descriptor, for ops of other modules (`TcpStream::sendfile`).
+    pub(crate) fn shared_fd(&self) -> &SharedFd {
+        &self.fd
+    }
+
     pub(crate) fn from_owned(fd: OwnedFd) -> File {
         File {
             _core: std::marker::PhantomData,

@@ -189,3 +189,115 @@ pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
         .await
         .map(Metadata::new)
 }
+
+/// Runs `f` on the blocking pool: for the file-system calls io_uring has no
+/// opcode for.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    crate::task::spawn_blocking(f).await?
+}
+
+/// Creates a hard link `link` to the file at `original` (as
+/// `std::fs::hard_link`; IORING_OP_LINKAT on io_uring).
+///
+/// # Errors
+///
+/// linkat(2) errors: `AlreadyExists`, `NotFound`, `EXDEV` across file
+/// systems, `EPERM` for a directory.
+///
+/// # Cancel safety
+///
+/// The link may or may not be created.
+///
+/// # Panics
+///
+/// Polling it outside an aio runtime panics.
+pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    let op = ops::LinkAt::new(cstr(original.as_ref())?, cstr(link.as_ref())?);
+    Op::submit(op).await
+}
+
+/// Creates a symbolic link `link` whose content is `original` (as
+/// `std::os::unix::fs::symlink`; IORING_OP_SYMLINKAT on io_uring). A
+/// relative `original` is resolved from `link`'s directory when the link is
+/// followed; it need not exist.
+///
+/// # Errors
+///
+/// symlinkat(2) errors (`AlreadyExists`, `NotFound` for a missing parent
+/// of `link`).
+///
+/// # Cancel safety
+///
+/// The link may or may not be created.
+///
+/// # Panics
+///
+/// Polling it outside an aio runtime panics.
+pub async fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    let op = ops::SymlinkAt::new(cstr(original.as_ref())?, cstr(link.as_ref())?);
+    Op::submit(op).await
+}
+
+/// Copies the contents and permissions of the file `from` to `to`,
+/// replacing `to`; returns the number of bytes copied (as `std::fs::copy`,
+/// which it runs on the blocking pool: the copy is `copy_file_range(2)`,
+/// inside the kernel, reflinked where the file system can).
+///
+/// # Errors
+///
+/// `from` is missing or not a regular file, `to` cannot be written.
+///
+/// # Cancel safety
+///
+/// Dropping the future does not stop the copy, which finishes on the pool.
+///
+/// # Panics
+///
+/// Panics if polled outside an aio runtime.
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    blocking(move || std::fs::copy(from, to)).await
+}
+
+/// Removes a directory and everything in it, without following symbolic
+/// links (as `std::fs::remove_dir_all`, run on the blocking pool: io_uring
+/// has no directory-listing op).
+///
+/// # Errors
+///
+/// `NotFound`, a permission error on any entry (what was removed before
+/// stays removed).
+///
+/// # Cancel safety
+///
+/// Dropping the future does not stop the removal, which finishes on the
+/// pool.
+///
+/// # Panics
+///
+/// Panics if polled outside an aio runtime.
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    blocking(move || std::fs::remove_dir_all(path)).await
+}
+
+/// The absolute path of `path` with every symbolic link, `.` and `..`
+/// resolved (as `std::fs::canonicalize`, run on the blocking pool).
+///
+/// # Errors
+///
+/// `NotFound` if `path` or a component does not exist.
+///
+/// # Cancel safety
+///
+/// Cancel safe.
+///
+/// # Panics
+///
+/// Panics if polled outside an aio runtime.
+pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<std::path::PathBuf> {
+    let path = path.as_ref().to_owned();
+    blocking(move || std::fs::canonicalize(path)).await
+}

@@ -21,6 +21,7 @@
 mod async_fd;
 mod buf_reader;
 mod buf_writer;
+mod copy;
 mod duplex;
 mod ext;
 mod impls;
@@ -28,14 +29,17 @@ mod length_delimited;
 mod lines;
 #[cfg(test)]
 mod mock;
+pub(crate) mod pipe;
 mod read;
 mod ready;
+mod splice;
 mod util;
 mod write;
 
 pub use async_fd::{AsyncFd, AsyncFdReadyGuard, TryIoError};
 pub use buf_reader::BufReader;
 pub use buf_writer::BufWriter;
+pub use copy::copy;
 // Used by the compat and TLS layers only.
 #[cfg(any(
     feature = "tokio-io",
@@ -49,7 +53,10 @@ pub(crate) use ext::timed_out_if_cancelled;
 pub use ext::{AsyncReadRentExt, AsyncWriteRentExt};
 pub use length_delimited::LengthDelimited;
 pub use lines::Lines;
+pub use pipe::{pipe, PipeReader, PipeWriter};
 pub use read::AsyncReadRent;
 pub use ready::{Interest, Ready};
+pub use splice::splice;
+pub(crate) use splice::splice_fds;
 pub use util::{empty, sink, Empty, Sink};
 pub use write::AsyncWriteRent;

@@ -21,6 +21,7 @@ mod lookup;
 mod raw_fd;
 mod readiness;
 mod reuse_port;
+mod sendfile;
 pub(crate) mod socket;
 mod split;
 mod tcp;

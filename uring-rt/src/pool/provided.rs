@@ -129,7 +129,8 @@ impl BufPool {
     /// `InvalidInput` for a bad `count` or `size` (0, too large);
     /// `Unsupported` on an io_uring runtime whose kernel has no
     /// provided-buffer rings (before Linux 5.19); `OutOfMemory` if the
-    /// memory cannot be had.
+    /// memory cannot be had, with a message naming RLIMIT_MEMLOCK when the
+    /// kernel refuses to pin the ring for the locked-memory limit.
     ///
     /// # Panics
     ///

@@ -149,6 +149,25 @@ impl Epoll {
                 syscall::run(call)
             }
             Call::Shutdown { .. } => syscall::run_restarting(call),
+            // Two descriptors, one of them a pipe: there is no one
+            // readiness to park on, so it runs now and an `EAGAIN` goes back
+            // to the caller, which waits for the side that is not ready
+            // (`io::splice`).
+            Call::Splice {
+                fd_in,
+                off_in,
+                fd_out,
+                off_out,
+                len,
+                flags,
+            } => syscall::run_restarting(Call::Splice {
+                fd_in,
+                off_in,
+                fd_out,
+                off_out,
+                len,
+                flags: flags | libc::SPLICE_F_NONBLOCK,
+            }),
             call if call.is_blocking() => {
                 self.places.set(key, Place::Pool);
                 self.pool.execute(key, call);

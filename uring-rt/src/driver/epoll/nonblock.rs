@@ -51,6 +51,7 @@ pub(super) fn interest(call: &Call) -> Option<(RawFd, Dir)> {
         | Call::SendZc { fd, .. }
         | Call::SendMsgZc { fd, .. }
         | Call::SendMmsg { fd, .. }
+        | Call::Sendfile { out_fd: fd, .. }
         | Call::Connect { fd, .. } => Some((fd, Dir::Write)),
         _ => None,
     }

@@ -210,3 +210,61 @@ impl OpCode for MkdirAt {
         res.map(drop)
     }
 }
+
+/// linkat(2): a hard link `to` naming the file at `from`.
+pub(crate) struct LinkAt {
+    from: CString,
+    to: CString,
+}
+
+impl LinkAt {
+    pub(crate) fn new(from: CString, to: CString) -> LinkAt {
+        LinkAt { from, to }
+    }
+}
+
+impl OpCode for LinkAt {
+    type Output = io::Result<()>;
+
+    fn call(&mut self) -> Call {
+        Call::LinkAt {
+            olddirfd: libc::AT_FDCWD,
+            oldpath: self.from.as_ptr(),
+            newdirfd: libc::AT_FDCWD,
+            newpath: self.to.as_ptr(),
+            flags: 0,
+        }
+    }
+
+    fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {
+        res.map(drop)
+    }
+}
+
+/// symlinkat(2): a symbolic link `link` whose content is `target`.
+pub(crate) struct SymlinkAt {
+    target: CString,
+    link: CString,
+}
+
+impl SymlinkAt {
+    pub(crate) fn new(target: CString, link: CString) -> SymlinkAt {
+        SymlinkAt { target, link }
+    }
+}
+
+impl OpCode for SymlinkAt {
+    type Output = io::Result<()>;
+
+    fn call(&mut self) -> Call {
+        Call::SymlinkAt {
+            target: self.target.as_ptr(),
+            newdirfd: libc::AT_FDCWD,
+            linkpath: self.link.as_ptr(),
+        }
+    }
+
+    fn complete(self, res: io::Result<u32>, _flags: u32) -> io::Result<()> {
+        res.map(drop)
+    }
+}

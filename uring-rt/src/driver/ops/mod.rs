@@ -16,6 +16,7 @@ mod read;
 mod recv;
 mod send;
 mod shutdown;
+mod splice;
 #[cfg(test)]
 mod timeout;
 mod write;
@@ -25,7 +26,7 @@ pub(crate) use close::Close;
 pub(crate) use connect::Connect;
 pub(crate) use fds::{RecvFds, SendFds, MAX_FDS};
 pub(crate) use fixed::{ReadFixed, WriteFixed};
-pub(crate) use fs::{Fsync, MkdirAt, OpenAt, RenameAt, Statx, UnlinkAt};
+pub(crate) use fs::{Fsync, LinkAt, MkdirAt, OpenAt, RenameAt, Statx, SymlinkAt, UnlinkAt};
 pub(crate) use mmsg::{until_done, RecvMmsg, SendMmsg};
 #[cfg(test)]
 pub(crate) use nop::Nop;
@@ -34,6 +35,7 @@ pub(crate) use read::{Read, Readv};
 pub(crate) use recv::{MsgParts, Recv, RecvFrom, RecvMsgv};
 pub(crate) use send::{Send, SendMsgv, SendTo, SendToZc, SendZc};
 pub(crate) use shutdown::Shutdown;
+pub(crate) use splice::{Sendfile, Splice};
 #[cfg(test)]
 pub(crate) use timeout::Timeout;
 pub(crate) use write::{Write, Writev};

@@ -132,6 +132,12 @@ pub(crate) struct Uring {
     /// The ring's count of completions the kernel dropped, as of the last
     /// turn.
     dropped_cqes: u32,
+    /// Since when every enter has failed with a transient error (EAGAIN,
+    /// EBUSY, ENOMEM), across calls: once that has lasted
+    /// `TRANSIENT_LIMIT`, later enters (the flush on the way out of
+    /// `block_on`, shutdown's cancels) report the error at once instead of
+    /// each waiting out a window of its own.
+    transient_since: Option<Instant>,
     /// Errors the next enters fail with instead of calling the kernel.
     #[cfg(test)]
     pub(crate) inject: Vec<i32>,
@@ -167,6 +173,7 @@ impl Uring {
             enters: 0,
             overflow_turns: 0,
             dropped_cqes: 0,
+            transient_since: None,
             #[cfg(test)]
             inject: Vec::new(),
         }
@@ -228,7 +235,7 @@ impl Uring {
             && match register(PBUF_RING_INC) {
                 Ok(()) => true,
                 Err(e) if e.raw_os_error() == Some(libc::EINVAL) => false,
-                Err(e) => return Err(e),
+                Err(e) => return Err(buf_ring_error(e, entries)),
             };
         if !incremental {
             register(0).map_err(|e| match e.raw_os_error() {
@@ -237,7 +244,7 @@ impl Uring {
                     "buffer pools need provided-buffer rings (IORING_REGISTER_PBUF_RING, \
                      Linux 5.19); use the epoll driver or plain reads on this kernel",
                 ),
-                _ => e,
+                _ => buf_ring_error(e, entries),
             })?;
         }
         let index = usize::from(group);
@@ -518,13 +525,18 @@ impl Uring {
     ) -> io::Result<()> {
         let mut wait = wait;
         let mut backoff = BACKOFF_MIN;
-        let mut failing_since: Option<Instant> = None;
         loop {
             let result = self.enter_once(want, &mut wait);
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.transient_since = None;
+                    return Ok(());
+                }
                 Err(e) => match e.raw_os_error() {
-                    Some(libc::ETIME) | Some(libc::EINTR) => return Ok(()),
+                    Some(libc::ETIME) | Some(libc::EINTR) => {
+                        self.transient_since = None;
+                        return Ok(());
+                    }
                     Some(libc::EBUSY) | Some(libc::EAGAIN) | Some(libc::ENOMEM) => {
                         // Make room, then retry without sleeping in the
                         // kernel (there are completions to handle).
@@ -532,11 +544,11 @@ impl Uring {
                         self.reap(out);
                         wait = None;
                         if out.len() > before {
-                            failing_since = None;
+                            self.transient_since = None;
                             backoff = BACKOFF_MIN;
                             continue;
                         }
-                        let since = *failing_since.get_or_insert_with(Instant::now);
+                        let since = *self.transient_since.get_or_insert_with(Instant::now);
                         if since.elapsed() >= TRANSIENT_LIMIT {
                             return Err(e);
                         }
@@ -833,6 +845,24 @@ fn msg_ring_supported(ring: &IoUring) -> bool {
 fn opcode_supported(ring: &IoUring, code: u8) -> bool {
     let mut probe = io_uring::Probe::new();
     ring.submitter().register_probe(&mut probe).is_ok() && probe.is_supported(code)
+}
+
+/// A provided-buffer ring's registration error, naming the locked-memory
+/// limit where it is the likely cause: the kernel pins the ring's pages and
+/// charges them to RLIMIT_MEMLOCK (without CAP_IPC_LOCK).
+fn buf_ring_error(e: io::Error, entries: u16) -> io::Error {
+    match e.raw_os_error() {
+        Some(libc::ENOMEM) | Some(libc::EPERM) => io::Error::new(
+            e.kind(),
+            format!(
+                "registering a provided-buffer ring of {entries} entries with io_uring failed: \
+                 {e}; the ring's pages are pinned in memory and count against the \
+                 locked-memory limit: raise RLIMIT_MEMLOCK (`ulimit -l`, `LimitMEMLOCK=` in a \
+                 systemd unit, `--ulimit memlock=-1` for docker) or run with CAP_IPC_LOCK"
+            ),
+        ),
+        _ => e,
+    }
 }
 
 /// `IOU_PBUF_RING_INC`: incremental consumption of provided buffers.

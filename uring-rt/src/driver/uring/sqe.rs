@@ -127,6 +127,30 @@ pub(crate) fn entry(call: Call) -> squeue::Entry {
         Call::MkdirAt { dirfd, path, mode } => {
             opcode::MkDirAt::new(Fd(dirfd), path).mode(mode).build()
         }
+        Call::LinkAt {
+            olddirfd,
+            oldpath,
+            newdirfd,
+            newpath,
+            flags,
+        } => opcode::LinkAt::new(Fd(olddirfd), oldpath, Fd(newdirfd), newpath)
+            .flags(flags)
+            .build(),
+        Call::SymlinkAt {
+            target,
+            newdirfd,
+            linkpath,
+        } => opcode::SymlinkAt::new(Fd(newdirfd), target, linkpath).build(),
+        Call::Splice {
+            fd_in,
+            off_in,
+            fd_out,
+            off_out,
+            len,
+            flags,
+        } => opcode::Splice::new(Fd(fd_in), off_in, Fd(fd_out), off_out, len)
+            .flags(flags)
+            .build(),
         Call::RecvSelect { fd, group } => opcode::Recv::new(Fd(fd), std::ptr::null_mut(), 0)
             .buf_group(group)
             .build()
@@ -146,8 +170,8 @@ pub(crate) fn entry(call: Call) -> squeue::Entry {
         Call::SendMsgZc { fd, msg, flags } => opcode::SendMsgZc::new(Fd(fd), msg)
             .flags(flags as u32)
             .build(),
-        Call::RecvMmsg { .. } | Call::SendMmsg { .. } => {
-            unreachable!("io_uring has no mmsg opcode: the backend runs these as syscalls")
+        Call::RecvMmsg { .. } | Call::SendMmsg { .. } | Call::Sendfile { .. } => {
+            unreachable!("io_uring has no opcode for this call: the backend runs it as a syscall")
         }
         Call::ReadFixed {
             fd,

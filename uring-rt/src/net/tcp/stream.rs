@@ -276,6 +276,52 @@ impl TcpStream {
         self.socket.peek(buf).await
     }
 
+    /// Sends `len` bytes of `file`, from byte `offset`, without copying
+    /// them through user space: sendfile(2) on epoll; on io_uring (which
+    /// has no sendfile opcode) file-to-pipe and pipe-to-socket splices
+    /// through a pipe made for the call, waiting inside the kernel. Sends
+    /// all `len` bytes, or up to the end of the file; returns how many were
+    /// sent. The file's own position is not used or moved.
+    ///
+    /// # Errors
+    ///
+    /// The socket's errors (`EPIPE`, `ECONNRESET`), the file's read
+    /// errors, or `EMFILE` for the pipe. An error after some bytes were
+    /// sent is still returned as the error (the stream is then not usable
+    /// for a protocol that counts bytes).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future may leave part of the range sent; the kernel's
+    /// operations keep their descriptors open until they finish.
+    ///
+    /// # Panics
+    ///
+    /// Polling it outside an aio runtime panics.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # aio::Runtime::new()?.block_on(async {
+    /// let listener = aio::net::TcpListener::bind("127.0.0.1:8080")?;
+    /// let (mut stream, _) = listener.accept().await?;
+    /// let file = aio::fs::File::open("index.html").await?;
+    /// let len = file.metadata().await?.len() as usize;
+    /// let sent = stream.sendfile(&file, 0, len).await?;
+    /// assert_eq!(sent, len);
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn sendfile(
+        &mut self,
+        file: &crate::fs::File,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<usize> {
+        crate::net::sendfile::sendfile(self.socket.fd(), file.shared_fd(), offset, len).await
+    }
+
     /// Sends `buf`'s initialized bytes without copying them into the
     /// kernel (IORING_OP_SEND_ZC): the network stack transmits straight from
     /// the buffer, which comes back only once the kernel's notification says
