@@ -243,7 +243,7 @@ fn run_core(
     warm: &Barrier,
     drivers: &Mutex<Vec<Driver>>,
 ) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (core as u64 + 1) * 0x1000_0001);
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((core as u64 + 1) * 0x1000_0001));
     let mut first = true;
     loop {
         let epoch_end = if first {
@@ -567,22 +567,24 @@ async fn file_round(core: usize, rng: &mut Rng, totals: &Totals) {
 }
 
 async fn cross_core(core: usize, rng: &mut Rng, ring: &RefCell<&mut Ring>, totals: &Totals) {
-    let mut ring = ring.borrow_mut();
+    exchange(core, rng, &mut ring.borrow_mut(), totals);
+    totals.ops.fetch_add(1, Relaxed);
+    aio::task::yield_now().await;
+}
+
+/// Sends a few numbered messages to the next core and checks those the
+/// previous core sent.
+fn exchange(core: usize, rng: &mut Rng, ring: &mut Ring, totals: &Totals) {
     for _ in 0..1 + rng.below(64) {
-        let seq = ring.sent;
-        match ring.to_next.try_send((core, seq)) {
+        match ring.to_next.try_send((core, ring.sent)) {
             Ok(()) => ring.sent += 1,
             Err(e) if e.is_full() => break,
             Err(_) => return totals.fail("a cross-core channel closed early".into()),
         }
     }
     while let Ok(msg) = ring.from_prev.try_recv() {
-        let expected = &mut ring.expected;
-        check_msg(core, expected, msg, totals);
+        check_msg(core, &mut ring.expected, msg, totals);
     }
-    drop(ring);
-    totals.ops.fetch_add(1, Relaxed);
-    aio::task::yield_now().await;
 }
 
 fn check_msg(core: usize, expected: &mut u64, (from, seq): Msg, totals: &Totals) {
