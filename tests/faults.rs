@@ -32,8 +32,8 @@ use aio::net::{TcpListener, TcpSocket, TcpStream};
 use aio::time::{sleep, timeout_at};
 use aio::{Driver, Runtime, RuntimeBuilder};
 use support::{
-    cpu_time, drivers, fd_count, fd_listing, first_difference, is_child, next, pattern,
-    process_lock, raise_nofile, run_child, wait_until, within,
+    assert_fds, cpu_time, drivers, fd_count, fd_listing, first_difference, is_child, next, pattern,
+    process_lock, raise_nofile, run_child, settle, wait_until, within,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -41,36 +41,6 @@ const LIMIT: Duration = Duration::from_secs(10);
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// Fails with the open descriptors listed if the count isn't `before`.
-fn assert_fds(before: usize, what: &str, listing_before: &[(RawFd, String)]) {
-    let now = fd_count();
-    if now != before {
-        let after = fd_listing();
-        let new: Vec<_> = after
-            .iter()
-            .filter(|e| !listing_before.contains(e))
-            .collect();
-        let gone: Vec<_> = listing_before
-            .iter()
-            .filter(|e| !after.contains(e))
-            .collect();
-        panic!(
-            "{what}: {before} descriptors before, {now} after\n  new: {new:?}\n  gone: {gone:?}"
-        );
-    }
-}
-
-/// Waits (letting the runtime turn) for the descriptor count to come back
-/// to `before`: cancelled and reset operations release their descriptors
-/// when their completions arrive, a turn or two later.
-async fn settle(before: usize, what: &str, listing_before: &[(RawFd, String)]) {
-    let start = Instant::now();
-    while fd_count() != before && start.elapsed() < Duration::from_secs(3) {
-        sleep(Duration::from_millis(2)).await;
-    }
-    assert_fds(before, what, listing_before);
-}
 
 /// Runs the child process for `name` and fails with its output unless it
 /// passed and printed `<tag> <driver>` for every driver in `want`.

@@ -15,39 +15,9 @@ use std::time::{Duration, Instant};
 use aio::io::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRentExt};
 use aio::net::{NetConfig, TcpListener, TcpStream, UdpSocket, UnixStream};
 use aio::time::{sleep, timeout};
-use support::{drivers, fd_count, fd_listing, process_lock, runtime, within};
+use support::{assert_fds, drivers, fd_count, fd_listing, process_lock, runtime, settle, within};
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-/// Fails with the open descriptors listed if the count isn't `before`.
-fn assert_fds(before: usize, what: &str, listing_before: &[(i32, String)]) {
-    let now = fd_count();
-    if now != before {
-        let after = fd_listing();
-        let extra: Vec<_> = after
-            .iter()
-            .filter(|e| !listing_before.contains(e))
-            .collect();
-        let gone: Vec<_> = listing_before
-            .iter()
-            .filter(|e| !after.contains(e))
-            .collect();
-        panic!(
-            "{what}: {before} descriptors before, {now} after\n  new: {extra:?}\n  gone: {gone:?}"
-        );
-    }
-}
-
-/// Waits (letting the runtime turn) for the descriptor count to come back
-/// to `before`: cancelled operations release their descriptors when the
-/// kernel confirms the cancellation, a turn or two later.
-async fn settle(before: usize, what: &str, listing_before: &[(i32, String)]) {
-    let start = Instant::now();
-    while fd_count() != before && start.elapsed() < Duration::from_secs(2) {
-        sleep(Duration::from_millis(2)).await;
-    }
-    assert_fds(before, what, listing_before);
-}
 
 /// Runs `body` once per driver on a fresh runtime, under the process lock,
 /// and checks the descriptors open after the body (and again after the

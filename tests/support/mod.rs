@@ -272,6 +272,36 @@ pub fn fd_listing() -> Vec<(RawFd, String)> {
     out
 }
 
+/// Fails with the open descriptors listed if the count isn't `before`.
+pub fn assert_fds(before: usize, what: &str, listing_before: &[(RawFd, String)]) {
+    let now = fd_count();
+    if now != before {
+        let after = fd_listing();
+        let new: Vec<_> = after
+            .iter()
+            .filter(|e| !listing_before.contains(e))
+            .collect();
+        let gone: Vec<_> = listing_before
+            .iter()
+            .filter(|e| !after.contains(e))
+            .collect();
+        panic!(
+            "{what}: {before} descriptors before, {now} after\n  new: {new:?}\n  gone: {gone:?}"
+        );
+    }
+}
+
+/// Waits (letting the runtime turn) for the descriptor count to come back
+/// to `before`, then [`assert_fds`]: cancelled and reset operations release
+/// their descriptors when their completions arrive, a turn or two later.
+pub async fn settle(before: usize, what: &str, listing_before: &[(RawFd, String)]) {
+    let start = Instant::now();
+    while fd_count() != before && start.elapsed() < Duration::from_secs(3) {
+        aio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_fds(before, what, listing_before);
+}
+
 /// Serialises the tests of a binary that count descriptors (or otherwise
 /// need the process to themselves). Survives a poisoned lock, so that one
 /// failing test doesn't fail the others.

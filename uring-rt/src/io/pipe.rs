@@ -1,9 +1,8 @@
 //! Anonymous pipes with owned-buffer I/O: [`pipe`], [`PipeReader`],
 //! [`PipeWriter`]; and the pipe end that child processes' stdio use.
 
-use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::fd::SharedFd;
@@ -216,22 +215,24 @@ impl AsyncWriteRent for PipeWriter {
     }
 }
 
-macro_rules! fd_impls {
-    ($ty:ident) => {
-        impl AsRawFd for $ty {
-            fn as_raw_fd(&self) -> RawFd {
+/// `AsRawFd`, `AsFd` and `Debug` for a type whose `pipe` field is a
+/// [`Pipe`] (the pipe types here, a child's stdout and stderr).
+macro_rules! pipe_fd_impls {
+    ($ty:ty) => {
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
                 self.pipe.fd.raw()
             }
         }
 
-        impl AsFd for $ty {
-            fn as_fd(&self) -> BorrowedFd<'_> {
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 self.pipe.fd.as_fd()
             }
         }
 
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(stringify!($ty))
                     .field("fd", &self.pipe.fd.raw())
                     .finish()
@@ -240,5 +241,7 @@ macro_rules! fd_impls {
     };
 }
 
-fd_impls!(PipeReader);
-fd_impls!(PipeWriter);
+pub(crate) use pipe_fd_impls;
+
+pipe_fd_impls!(PipeReader);
+pipe_fd_impls!(PipeWriter);

@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::buf::{IoBuf, IoBufMut};
 use crate::io::pipe::Pipe;
@@ -145,25 +145,7 @@ macro_rules! read_impl {
             }
         }
 
-        impl AsRawFd for $ty {
-            fn as_raw_fd(&self) -> RawFd {
-                self.pipe.fd.raw()
-            }
-        }
-
-        impl AsFd for $ty {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.pipe.fd.as_fd()
-            }
-        }
-
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($ty))
-                    .field("fd", &self.pipe.fd.raw())
-                    .finish()
-            }
-        }
+        crate::io::pipe::pipe_fd_impls!($ty);
     };
 }
 
