@@ -410,39 +410,6 @@ fn nofile_exhausted_mid_traffic_child() {
 // 3. RLIMIT_MEMLOCK at zero
 // ---------------------------------------------------------------------------
 
-/// Drops CAP_IPC_LOCK from this thread: rings it then sets up charge
-/// registered memory to RLIMIT_MEMLOCK (a root test run would otherwise be
-/// exempt, and the limit untested).
-fn drop_cap_ipc_lock() {
-    #[repr(C)]
-    struct CapHeader {
-        version: u32,
-        pid: libc::c_int,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct CapData {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    const CAP_IPC_LOCK: u32 = 14;
-    let mut header = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: capget(2) fills a version-3 header's two data structs.
-    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
-    assert_eq!(rc, 0, "capget: {}", io::Error::last_os_error());
-    data[0].effective &= !(1 << CAP_IPC_LOCK);
-    data[0].permitted &= !(1 << CAP_IPC_LOCK);
-    // SAFETY: capset(2) reads the header and two data structs.
-    let rc = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
-    assert_eq!(rc, 0, "capset: {}", io::Error::last_os_error());
-}
-
 /// With no locked memory at all: TCP echo, a `FixedBufPool` and a `BufPool`
 /// on the current runtime, asserting what each does on this driver.
 async fn serve_without_locked_memory() {
@@ -555,7 +522,7 @@ fn memlock_zero_child() {
     if !is_child(MEMLOCK_CHILD) {
         return; // run by the test above, in a child process
     }
-    drop_cap_ipc_lock();
+    support::drop_cap_ipc_lock();
     let outer = fd_count();
     let listing = fd_listing();
     let want = drivers();

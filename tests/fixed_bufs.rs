@@ -470,38 +470,6 @@ fn a_pool_outside_a_runtime_panics() {
     let _ = FixedBufPool::new(1, 64);
 }
 
-/// Drops CAP_IPC_LOCK from this thread (io_uring rings it sets up then
-/// charge registered buffers to RLIMIT_MEMLOCK).
-fn drop_cap_ipc_lock() {
-    #[repr(C)]
-    struct CapHeader {
-        version: u32,
-        pid: libc::c_int,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct CapData {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    const CAP_IPC_LOCK: u32 = 14;
-    let mut header = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: capget(2) fills a version-3 header's two data structs.
-    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
-    assert_eq!(rc, 0, "capget: {}", io::Error::last_os_error());
-    data[0].effective &= !(1 << CAP_IPC_LOCK);
-    data[0].permitted &= !(1 << CAP_IPC_LOCK);
-    // SAFETY: capset(2) reads the header and two data structs.
-    let rc = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
-    assert_eq!(rc, 0, "capset: {}", io::Error::last_os_error());
-}
-
 /// Sets the soft RLIMIT_MEMLOCK of the process (the hard one stays);
 /// returns the previous one.
 fn set_locked_memory_limit(bytes: u64) -> u64 {
@@ -535,7 +503,7 @@ fn the_locked_memory_limit_is_named_when_registration_hits_it() {
         eprintln!("io_uring cannot start here: nothing is registered, nothing to limit");
         return;
     }
-    drop_cap_ipc_lock();
+    support::drop_cap_ipc_lock();
     let rt = runtime(aio::Driver::IoUring);
     rt.block_on(async {
         // (The ring itself is charged too: limited only once it exists.)

@@ -10,18 +10,9 @@ use std::io::ErrorKind;
 use std::time::Duration;
 
 use aio::io::{AsyncReadRentExt, AsyncWriteRent, AsyncWriteRentExt};
-use aio::net::{TcpListener, TcpStream};
-use support::{pattern, within};
+use support::{pattern, tcp_pair, within};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let connect = aio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
-    let (server, _) = listener.accept().await.unwrap();
-    (connect.await.unwrap(), server)
-}
 
 fn temp_path(tag: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!(

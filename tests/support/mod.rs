@@ -530,3 +530,45 @@ pub fn abstract_name(tag: &str) -> String {
     let n = N.fetch_add(1, Ordering::Relaxed);
     format!("\0aio-{tag}-{}-{n}", std::process::id())
 }
+
+/// Drops CAP_IPC_LOCK from this thread: rings it then sets up charge
+/// registered memory to RLIMIT_MEMLOCK (a root test run would otherwise be
+/// exempt, and the limit untested).
+pub fn drop_cap_ipc_lock() {
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    const CAP_IPC_LOCK: u32 = 14;
+    let mut header = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget(2) fills a version-3 header's two data structs.
+    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    assert_eq!(rc, 0, "capget: {}", io::Error::last_os_error());
+    data[0].effective &= !(1 << CAP_IPC_LOCK);
+    data[0].permitted &= !(1 << CAP_IPC_LOCK);
+    // SAFETY: capset(2) reads the header and two data structs.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    assert_eq!(rc, 0, "capset: {}", io::Error::last_os_error());
+}
+
+/// A connected TCP pair on 127.0.0.1: `(client, accepted)`.
+pub async fn tcp_pair() -> (aio::net::TcpStream, aio::net::TcpStream) {
+    let listener = aio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connect = aio::spawn(async move { aio::net::TcpStream::connect(addr).await.unwrap() });
+    let (server, _) = listener.accept().await.unwrap();
+    (connect.await.unwrap(), server)
+}
