@@ -584,17 +584,7 @@ fn big_payload() -> &'static [u8] {
 }
 
 fn set_sndbuf(fd: RawFd, bytes: libc::c_int) {
-    // SAFETY: passes a valid int with its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            (&bytes as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0, "SO_SNDBUF: {}", io::Error::last_os_error());
+    support::set_sockopt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, bytes, "SO_SNDBUF");
 }
 
 /// What a server connection task saw when its peer reset.

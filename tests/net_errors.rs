@@ -50,17 +50,7 @@ fn linger_zero(fd: std::os::fd::RawFd) {
         l_onoff: 1,
         l_linger: 0,
     };
-    // SAFETY: passes a valid linger struct with its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&lin as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0, "SO_LINGER: {}", io::Error::last_os_error());
+    support::set_sockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER, lin, "SO_LINGER");
 }
 
 async fn tcp_pair() -> (TcpStream, TcpStream) {

@@ -335,6 +335,28 @@ pub fn raise_nofile(want: u64) -> u64 {
     lim.rlim_cur
 }
 
+/// setsockopt(2) of a plain-data `value` on `fd`; panics on failure,
+/// naming `what`.
+pub fn set_sockopt<T: Copy>(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: T,
+    what: &str,
+) {
+    // SAFETY: passes a pointer to a live T and its exact size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "{what}: {}", io::Error::last_os_error());
+}
+
 /// An integer socket option, read with getsockopt(2).
 pub fn sockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
     let mut value: libc::c_int = 0;
