@@ -253,8 +253,7 @@ impl Core {
     /// queued and reaps completions, sleeping in the kernel (until the next
     /// timer at most) only if nothing is ready (`busy` false).
     pub(crate) fn park(&self, busy: bool) -> io::Result<()> {
-        let now = self.clock.now();
-        let (fired, next) = self.fire_timers(now);
+        let (fired, next) = self.fire_timers();
         // A fired timer may wake the root future, which is not in the run
         // queue: don't sleep after firing any. A paused clock does not move
         // while the thread sleeps: only auto-advance or `advance` bring its
@@ -264,7 +263,7 @@ impl Core {
         } else if self.clock.is_paused() {
             None
         } else {
-            next.map(|d| d.saturating_duration_since(now))
+            next.map(|(deadline, now)| deadline.saturating_duration_since(now))
         };
         if busy || !self.run_queue.borrow().is_empty() {
             if self.polls_since_turn.get() < POLLS_PER_IDLE_TURN && !self.driver.needs_turn() {
@@ -283,19 +282,22 @@ impl Core {
         self.poll_mark.set(None);
     }
 
-    /// Wakes the timers due at `now`. Returns whether any fired, and the
-    /// next deadline.
-    fn fire_timers(&self, now: Instant) -> (bool, Option<Instant>) {
+    /// Wakes the timers that are due. Returns whether any fired, and the
+    /// next deadline with the clock reading it was compared against (`None`
+    /// when no timer is left armed).
+    fn fire_timers(&self) -> (bool, Option<(Instant, Instant)>) {
         let mut fired = self.fired.take();
         let next = {
             let mut timers = self.timers.borrow_mut();
-            match timers.next_deadline() {
-                Some(deadline) if deadline <= now => {
-                    timers.expire(now, &mut fired);
-                    timers.next_deadline()
+            // The clock is read only when a timer is armed.
+            timers.next_deadline().and_then(|deadline| {
+                let now = self.clock.now();
+                if deadline > now {
+                    return Some((deadline, now));
                 }
-                next => next,
-            }
+                timers.expire(now, &mut fired);
+                timers.next_deadline().map(|next| (next, now))
+            })
         };
         // Wake with the timers unborrowed, since a waker may be user code
         // that polls a timer.
@@ -322,13 +324,12 @@ impl Core {
             return Ok(false);
         }
         loop {
-            let now = self.clock.now();
-            let (fired, next) = self.fire_timers(now);
+            let (fired, next) = self.fire_timers();
             if fired {
                 return Ok(true);
             }
             // Past timers were just expired: `next` is later than `now`.
-            let Some(deadline) = next.filter(|&d| d > now) else {
+            let Some((deadline, _now)) = next.filter(|&(d, now)| d > now) else {
                 return Ok(false);
             };
             if self.shared.blocking_jobs() > 0 {
