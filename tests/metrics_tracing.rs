@@ -119,3 +119,43 @@ fn a_panicking_core_is_an_error_event() {
         "{events:?}"
     );
 }
+
+const FALLBACK_CHILD: &str = "an_epoll_fallback_is_an_info_event_child";
+
+/// Where io_uring is refused (a seccomp filter answering io_uring_setup
+/// with `EPERM`, as Docker's default profile does), `Driver::Auto` comes up
+/// on epoll and says why in an `INFO` event. In a child process: the
+/// filter cannot be removed.
+#[test]
+fn an_epoll_fallback_is_an_info_event() {
+    let (status, out) = support::run_child(FALLBACK_CHILD);
+    assert!(status.success(), "the child failed:\n{out}");
+    assert!(out.contains("fallback event recorded"), "{out}");
+}
+
+#[test]
+fn an_epoll_fallback_is_an_info_event_child() {
+    if !support::is_child(FALLBACK_CHILD) {
+        return;
+    }
+    // `AIO_DRIVER=epoll` (the epoll pass of CI) would choose epoll outright;
+    // this child is single-threaded (`--test-threads=1`) at this point.
+    std::env::remove_var("AIO_DRIVER");
+    support::seccomp::fail_syscalls(&[support::seccomp::SYS_IO_URING_SETUP], libc::EPERM);
+    let recorder = Recorder::default();
+    let rt = tracing::subscriber::with_default(recorder.clone(), || {
+        aio::RuntimeBuilder::new()
+            .build()
+            .expect("Auto comes up on epoll")
+    });
+    assert_eq!(rt.driver(), aio::Driver::Epoll);
+    let events = recorder.0.events.lock().unwrap();
+    assert!(
+        events.iter().any(|e| e.starts_with("INFO")
+            && e.contains("falls back to epoll")
+            && e.contains("io_uring_setup")
+            && e.contains("seccomp")),
+        "no fallback event naming the refused call: {events:?}"
+    );
+    println!("fallback event recorded");
+}
