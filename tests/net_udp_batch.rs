@@ -197,3 +197,35 @@ async fn a_dropped_waiting_receive_consumes_nothing() {
     assert_eq!(res.unwrap().len(), 3, "all three reach the next receive");
     assert_eq!(back[0], [0; 4]);
 }
+
+/// A `send_to_many` does not overtake a `send_to` on the same socket that
+/// started before it. On io_uring the batch is a system call made as the
+/// op starts while the `send_to` may still wait in the submission queue;
+/// the queued entries are submitted first (the kernel issues each as it is
+/// submitted). Both start in one tick, the single send first.
+#[aio::test]
+async fn a_batch_send_keeps_its_place_after_a_queued_send() {
+    let (tx, rx) = pair();
+    let to = rx.local_addr().unwrap();
+    let tx = std::rc::Rc::new(tx);
+    for round in 0..20u8 {
+        let single = aio::spawn({
+            let tx = tx.clone();
+            async move { tx.send_to(vec![round, 0], to).await.0.unwrap() }
+        });
+        let batch = aio::spawn({
+            let tx = tx.clone();
+            async move {
+                let msgs = vec![(vec![round, 1], to), (vec![round, 2], to)];
+                tx.send_to_many(msgs).await.0.unwrap()
+            }
+        });
+        assert_eq!(single.await.unwrap(), 2);
+        assert_eq!(batch.await.unwrap(), 2);
+        for k in 0..3u8 {
+            let (res, got) = within(LIMIT, "recv_from", rx.recv_from(Vec::with_capacity(8))).await;
+            res.unwrap();
+            assert_eq!(got, [round, k], "round {round}: datagram {k} out of order");
+        }
+    }
+}

@@ -191,6 +191,13 @@ impl Uring {
         out: &mut Vec<Completion>,
     ) -> io::Result<Option<(i32, u32)>> {
         if call.is_syscall_only() {
+            // Entries still queued go to the kernel first, which issues each
+            // as it is submitted: a `send_to_many` must not overtake a
+            // `send_to` started before it on the same socket (nor a
+            // `sendfile` a write).
+            if !self.ring.submission().is_empty() {
+                self.enter(0, None, out)?;
+            }
             return Ok(Some((super::syscall::run_restarting(call), 0)));
         }
         let call = if self.multishot {
