@@ -13,39 +13,6 @@ use aio::process::{Command, Stdio};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// The `Threads:` line of /proc/self/status.
-fn thread_count() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("a Threads: line")
-}
-
-/// Whether `pid` is no longer a child of ours waiting to be reaped:
-/// waitid(2) without reaping (`WNOWAIT`) says `ECHILD` once it has been
-/// reaped.
-fn reaped(pid: u32) -> bool {
-    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `info` is a live siginfo_t; WNOWAIT leaves the child as it is.
-    let rc = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            pid as libc::id_t,
-            &mut info,
-            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-        )
-    };
-    if rc == 0 {
-        return false; // Still running, or a zombie.
-    }
-    let err = std::io::Error::last_os_error();
-    assert_eq!(err.raw_os_error(), Some(libc::ECHILD), "waitid: {err}");
-    true
-}
-
 #[aio::test]
 async fn output_of_sh_echo_hi_exit_3() {
     let out = Command::new("sh")
@@ -196,7 +163,7 @@ async fn try_wait_before_and_after_exit() {
 #[aio::test]
 async fn two_hundred_concurrent_children_keep_the_thread_count_bounded() {
     const N: usize = 200;
-    let before = thread_count();
+    let before = support::thread_count();
     let mut waits = aio::task::JoinSet::new();
     for i in 0..N {
         let mut child = Command::new("sh")
@@ -206,7 +173,7 @@ async fn two_hundred_concurrent_children_keep_the_thread_count_bounded() {
         waits.spawn(async move { (i, child.wait().await) });
     }
     aio::time::sleep(Duration::from_millis(50)).await;
-    let during = thread_count();
+    let during = support::thread_count();
     let mut done = 0;
     while let Some(res) = support::within(LIMIT, "the children", waits.join_next()).await {
         let (i, status) = res.expect("wait task");
@@ -214,7 +181,7 @@ async fn two_hundred_concurrent_children_keep_the_thread_count_bounded() {
         done += 1;
     }
     assert_eq!(done, N);
-    let after = thread_count();
+    let after = support::thread_count();
     // Other tests of this binary run at once and have threads of their own.
     assert!(
         during.max(after) < before + 50,
@@ -232,9 +199,12 @@ async fn dropped_child_with_kill_on_drop_leaves_no_zombie() {
         .spawn()
         .expect("spawn sleep");
     let pid = child.id().unwrap();
-    assert!(!reaped(pid));
+    assert!(!support::reaped(pid));
     drop(child);
-    support::wait_until(LIMIT, "the dropped child is reaped", || reaped(pid)).await;
+    support::wait_until(LIMIT, "the dropped child is reaped", || {
+        support::reaped(pid)
+    })
+    .await;
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
             || std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -254,8 +224,11 @@ async fn dropped_running_child_is_reaped_once_it_exits() {
     let pid = child.id().unwrap();
     drop(child);
     aio::time::sleep(Duration::from_millis(50)).await;
-    assert!(!reaped(pid), "the child was not left running");
-    support::wait_until(LIMIT, "the dropped child is reaped", || reaped(pid)).await;
+    assert!(!support::reaped(pid), "the child was not left running");
+    support::wait_until(LIMIT, "the dropped child is reaped", || {
+        support::reaped(pid)
+    })
+    .await;
 }
 
 #[aio::test]

@@ -511,6 +511,39 @@ pub async fn run_pinned<F: Future>(fut: F) -> F::Output {
 // Child processes
 // ---------------------------------------------------------------------------
 
+/// The `Threads:` line of /proc/self/status.
+pub fn thread_count() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a Threads: line")
+}
+
+/// Whether `pid` is no longer a child of ours waiting to be reaped:
+/// waitid(2) without reaping (`WNOWAIT`) says `ECHILD` once it has been
+/// reaped.
+pub fn reaped(pid: u32) -> bool {
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is a live siginfo_t; WNOWAIT leaves the child as it is.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    if rc == 0 {
+        return false; // Still running, or a zombie.
+    }
+    let err = std::io::Error::last_os_error();
+    assert_eq!(err.raw_os_error(), Some(libc::ECHILD), "waitid: {err}");
+    true
+}
+
 /// The env var that tells a re-executed test binary to run a child body.
 pub const CHILD_ENV: &str = "AIO_TEST_CHILD";
 
