@@ -83,14 +83,15 @@ async fn scenarios() {
     assert_eq!(got, support::pattern(7, 256 * 1024));
     assert!(child.wait().await.unwrap().success());
 
-    // An exit is noticed within the timer's longest step (50 ms), not
-    // late: `sleep 0.3` is waited for in well under a second more.
+    // An exit is noticed within about the timer's longest step (50 ms),
+    // not late: `sleep 0.3` is waited for in well under 3 s (slack for a
+    // loaded CI machine; a broken re-poll would hang to the test's limit).
     let start = Instant::now();
     let status = Command::new("sleep").arg("0.3").status().await.unwrap();
     let took = start.elapsed();
     assert!(status.success());
     assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_millis(1300),
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
         "waiting for `sleep 0.3` took {took:?}"
     );
 
