@@ -404,7 +404,6 @@ impl IoDriver {
         let inner = &mut *inner;
         let gen = inner.next_gen;
         inner.next_gen = (gen + 1) & 0x7fff_ffff;
-        inner.submitted = true;
         let entry = inner.slots.vacant_entry();
         let key = (u64::from(gen) << 32) | entry.key() as u64;
         let cancel = call.cancellable();
@@ -415,6 +414,9 @@ impl IoDriver {
             Ok(Some(done)) => Some(done),
             Err(e) => Some((-e.raw_os_error().unwrap_or(libc::EIO), 0)),
         };
+        // An op that finished in `push` (a syscall-only call, an error)
+        // left nothing queued for the next turn to submit.
+        inner.submitted |= done.is_none();
         let state = match (multishot, done) {
             (false, None) => Lifecycle::Pending(None),
             (false, Some((res, flags))) => Lifecycle::Completed(res, flags),
