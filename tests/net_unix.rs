@@ -427,6 +427,34 @@ async fn bind_with_and_connect_with_apply_buffer_sizes() {
     assert!(value >= 64 * 1024, "SO_RCVBUF = {value}");
 }
 
+/// `UnixDatagram::bind_with` has the same shape as the listener's: buffer
+/// sizes apply, IP options are ignored, and the socket works.
+#[aio::test]
+async fn datagram_bind_with_applies_buffer_sizes() {
+    use std::os::fd::AsRawFd;
+    let name = format!(
+        "\0aio-dgram-cfg-{}-{:?}",
+        std::process::id(),
+        aio::Driver::current()
+    );
+    let cfg = aio::net::NetConfig::default()
+        .send_buffer_size(96 * 1024)
+        .recv_buffer_size(128 * 1024)
+        .ttl(9);
+    let server = UnixDatagram::bind_with(&name, &cfg).unwrap();
+    let sndbuf = support::sockopt_int(server.as_raw_fd(), libc::SOL_SOCKET, libc::SO_SNDBUF);
+    let rcvbuf = support::sockopt_int(server.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF);
+    // The kernel doubles the requested sizes for bookkeeping.
+    assert!(sndbuf >= 96 * 1024, "SO_SNDBUF = {sndbuf}");
+    assert!(rcvbuf >= 128 * 1024, "SO_RCVBUF = {rcvbuf}");
+    let client = UnixDatagram::unbound().unwrap();
+    let (res, _) = client.send_to(b"configured".to_vec(), &name).await;
+    res.unwrap();
+    let (res, got) = server.recv(Vec::with_capacity(32)).await;
+    assert_eq!(res.unwrap(), 10);
+    assert_eq!(got, b"configured");
+}
+
 /// As for TCP: dropping the write half sends end of stream at once.
 #[aio::test]
 async fn dropping_a_unix_write_half_shuts_down_the_write_side() {

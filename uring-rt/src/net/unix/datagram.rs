@@ -9,6 +9,7 @@ use super::UnixSocketAddr;
 use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::{ops, Op};
 use crate::net::socket::{owned_from_std, Socket};
+use crate::net::NetConfig;
 use crate::BufResult;
 
 /// A Unix-domain datagram socket. Methods take `&self`.
@@ -29,8 +30,25 @@ impl UnixDatagram {
     /// Panics outside an aio runtime.
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::bind_with(path, &NetConfig::default())
+    }
+
+    /// Binds with socket options: the buffer sizes and `busy_poll` apply
+    /// (the TCP and IP options have no meaning for Unix sockets and are
+    /// ignored), as for [`UnixListener::bind_with`](super::UnixListener::bind_with).
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](Self::bind), plus an option the kernel rejects.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an aio runtime.
+    #[track_caller]
+    pub fn bind_with(path: impl AsRef<Path>, config: &NetConfig) -> io::Result<UnixDatagram> {
         let raw = to_raw(path.as_ref())?;
         let socket = Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM)?;
+        socket.apply_common(config, libc::AF_UNIX)?;
         socket.bind(&raw)?;
         Ok(UnixDatagram {
             _core: std::marker::PhantomData,
