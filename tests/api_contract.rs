@@ -396,6 +396,7 @@ mod networking {
 
         // Datagram methods take `&self`, as `UdpSocket`'s.
         let datagram: UnixDatagram = UnixDatagram::bind(path)?;
+        let configured: io::Result<UnixDatagram> = UnixDatagram::bind_with(path, &config);
         let datagram: &UnixDatagram = &datagram;
         let connected: io::Result<()> = datagram.connect(path).await;
         let sent: BufResult<usize, Vec<u8>> = datagram.send_to(vec![1u8], path).await;
@@ -686,7 +687,11 @@ mod ecosystem_bridge_compat {
     }
 
     // Feature `tokio-io`: `Compat<T>` implements `tokio::io::AsyncRead +
-    // AsyncWrite`.
+    // AsyncWrite`. DESIGN.md says for any `T: AsyncReadRent + AsyncWriteRent`;
+    // the library's way: for `T: io::AsyncRentDuplex` (TcpStream, UnixStream,
+    // the TLS streams), because the poll-based traits keep a read and a write
+    // in flight at once (hyper's HTTP/2 does), which `&mut self` rent I/O
+    // cannot.
     #[cfg(feature = "tokio-io")]
     fn tokio_io() {
         fn tokio_traits<T: tokio::io::AsyncRead + tokio::io::AsyncWrite>() {}
@@ -993,6 +998,8 @@ mod ergonomics {
         let n = reader.read_until(b'\n', &mut bytes).await?;
         let stream: TcpStream = reader.into_inner();
         let reader: BufReader<TcpStream> = BufReader::with_capacity(8192, stream);
+        // The library's way: a `Stream` for `R: 'static` (the read in flight
+        // owns the reader between polls).
         assert_stream_item::<_, io::Result<String>>(&reader.lines());
         Ok(())
     }
