@@ -243,3 +243,52 @@ async fn spawn_of_a_missing_program_is_not_found() {
         .expect_err("ran a program that does not exist");
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
+
+/// A child reaped behind the runtime's back (another library's
+/// `waitpid`, or `SIGCHLD` set to `SIG_IGN`) has given up its pid, which
+/// the kernel may hand to an unrelated process: `start_kill` must not
+/// signal that one. (The pidfd names the process itself, not the number.)
+/// Needs a writable `/proc/sys/kernel/ns_last_pid` (root) to make the
+/// kernel reuse the pid at once; skipped otherwise.
+#[aio::test]
+async fn kill_after_an_outside_reap_cannot_hit_a_reused_pid() {
+    const LAST_PID: &str = "/proc/sys/kernel/ns_last_pid";
+    for _ in 0..50 {
+        let mut child = Command::new("sleep").arg("100").spawn().expect("spawn");
+        let pid = child.id().unwrap() as libc::pid_t;
+        // Someone else reaps it.
+        // SAFETY: plain syscalls on a child of this process.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            let mut status = 0;
+            assert_eq!(libc::waitpid(pid, &mut status, 0), pid);
+        }
+        // The next process started gets that pid (unless another one
+        // starts first: then try again).
+        if std::fs::write(LAST_PID, (pid - 1).to_string()).is_err() {
+            eprintln!("skipped: {LAST_PID} is not writable");
+            return;
+        }
+        let mut other = std::process::Command::new("sleep")
+            .arg("100")
+            .spawn()
+            .expect("spawn the other process");
+        if other.id() as libc::pid_t != pid {
+            other.kill().unwrap();
+            other.wait().unwrap();
+            continue;
+        }
+        let _ = child.start_kill();
+        aio::time::sleep(Duration::from_millis(100)).await;
+        let alive = other.try_wait().unwrap().is_none();
+        other.kill().unwrap();
+        other.wait().unwrap();
+        drop(child);
+        assert!(
+            alive,
+            "start_kill signalled the process that reused the pid"
+        );
+        return;
+    }
+    eprintln!("skipped: the pid was never reused");
+}

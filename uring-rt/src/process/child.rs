@@ -51,7 +51,25 @@ impl Running {
 
     /// SIGKILL (sent to the pid, which cannot be reused before it is
     /// reaped, by us).
+    /// SIGKILL, through the pidfd where there is one: a child reaped
+    /// behind our back (another library's `waitpid`, `SIGCHLD` ignored)
+    /// has given up its pid, and kill(2) of the number could hit whatever
+    /// process the kernel gave it to next; the pidfd names this process
+    /// and answers `ESRCH` once it is gone.
     fn kill(&mut self) -> io::Result<()> {
+        if let Some(pidfd) = &self.pidfd {
+            use std::os::fd::AsFd;
+            match crate::sys::pidfd::send_signal(pidfd.get_ref().as_fd(), libc::SIGKILL) {
+                Ok(()) => return Ok(()),
+                // Reaped already: nothing left to kill (std's `kill` of an
+                // exited child is `Ok` too).
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Ok(()),
+                // Missing or refused (seccomp; a child that changed its
+                // uid): kill(2) of the pid, as std does.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {}
+                Err(e) => return Err(e),
+            }
+        }
         self.std.kill()
     }
 
@@ -138,7 +156,14 @@ impl Child {
         match pidfd {
             Ok(pidfd) => child.running = Some(Running { std, pidfd }),
             Err(e) => {
-                let _ = std.kill();
+                // ESRCH: reaped already, by someone else; its pid may be
+                // another process's by now, so send nothing (not on drop
+                // either).
+                let gone = e.raw_os_error() == Some(libc::ESRCH);
+                if !gone {
+                    let _ = std.kill();
+                }
+                child.kill_on_drop = !gone;
                 child.running = Some(Running { std, pidfd: None });
                 return Err(e);
             }

@@ -24,3 +24,32 @@ pub(crate) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
     // SAFETY: pidfd_open returned a fresh descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// Sends `sig` to the process `pidfd` refers to (`pidfd_send_signal(2)`,
+/// Linux 5.1): that process whatever its pid has become, so never one that
+/// reused the number after it was reaped.
+///
+/// # Errors
+///
+/// `ESRCH` once the process has been reaped (by anyone); `ENOSYS`/`EPERM`
+/// where the call is missing or refused (seccomp), or `EPERM` where the
+/// process may not be signalled.
+pub(crate) fn send_signal(pidfd: std::os::fd::BorrowedFd<'_>, sig: libc::c_int) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: pidfd_send_signal takes a descriptor, a signal number, a null
+    // siginfo (the kernel fills in a kill(2)-like one) and flags; it
+    // touches no memory of ours. `pidfd` is open for the call (borrowed).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
