@@ -4,6 +4,10 @@
 //! `tests/io_copy.rs` (`copy`, a flushed writer at the end) and
 //! tokio-uring's splice and monoio's `sendfile` examples.
 
+// Every test holds the process lock across awaits on purpose: the sendfile
+// test counts descriptors, and no other test may open any meanwhile.
+#![allow(clippy::await_holding_lock)]
+
 mod support;
 
 use std::io::ErrorKind;
@@ -24,6 +28,7 @@ fn temp_path(tag: &str) -> std::path::PathBuf {
 
 #[aio::test]
 async fn a_pipe_carries_bytes_in_order_and_ends_when_the_writer_goes() {
+    let _fds = support::process_lock();
     let (mut reader, mut writer) = aio::io::pipe().unwrap();
     let data = pattern(1, 300_000); // more than a pipe holds: the writer waits
     let expected = data.clone();
@@ -46,6 +51,7 @@ async fn a_pipe_carries_bytes_in_order_and_ends_when_the_writer_goes() {
 
 #[aio::test]
 async fn copy_moves_4_mib_between_tcp_streams_and_flushes() {
+    let _fds = support::process_lock();
     let (mut a, b) = tcp_pair().await;
     let (mut c, mut d) = tcp_pair().await;
     let data = pattern(2, 4 << 20);
@@ -70,6 +76,7 @@ async fn copy_moves_4_mib_between_tcp_streams_and_flushes() {
 
 #[aio::test]
 async fn copy_of_an_empty_reader_is_zero() {
+    let _fds = support::process_lock();
     let mut out = std::io::Cursor::new(Vec::new());
     let n = aio::io::copy(&mut aio::io::empty(), &mut out)
         .await
@@ -80,6 +87,7 @@ async fn copy_of_an_empty_reader_is_zero() {
 
 #[aio::test]
 async fn splice_moves_a_socket_into_a_pipe_and_a_pipe_into_a_socket() {
+    let _fds = support::process_lock();
     let (mut a, b) = tcp_pair().await;
     let (c, mut d) = tcp_pair().await;
     let (pipe_r, pipe_w) = aio::io::pipe().unwrap();
@@ -116,6 +124,7 @@ async fn splice_moves_a_socket_into_a_pipe_and_a_pipe_into_a_socket() {
 
 #[aio::test]
 async fn splice_waits_for_an_empty_pipe_and_rejects_two_non_pipes() {
+    let _fds = support::process_lock();
     let (r, mut w) = aio::io::pipe().unwrap();
     let (mut a, b) = tcp_pair().await;
     // Nothing in the pipe yet: the splice waits (on epoll, for readiness).
@@ -142,6 +151,7 @@ async fn splice_waits_for_an_empty_pipe_and_rejects_two_non_pipes() {
 
 #[aio::test]
 async fn sendfile_sends_a_3_mib_file_and_stops_at_its_end() {
+    let _fds = support::process_lock();
     let path = temp_path("sendfile");
     let data = pattern(4, 3 << 20);
     std::fs::write(&path, &data).unwrap();
@@ -167,8 +177,9 @@ async fn sendfile_sends_a_3_mib_file_and_stops_at_its_end() {
     assert_eq!(got.len(), (3 << 20) + 1000);
     assert!(got[..3 << 20] == data[..], "sendfile changed the bytes");
     assert!(got[3 << 20..] == data[(3 << 20) - 1000..]);
-    // The io_uring path's pipe is closed again (the count may only drop:
-    // other tests' descriptors come and go).
+    // The io_uring path's pipe is closed again. Every test of this file
+    // holds `process_lock`, so no other test's descriptors come and go
+    // meanwhile (the count once rose under a parallel test).
     assert!(support::fd_count() <= fds_before + 1);
     drop(file);
     std::fs::remove_file(&path).unwrap();
@@ -176,6 +187,7 @@ async fn sendfile_sends_a_3_mib_file_and_stops_at_its_end() {
 
 #[aio::test]
 async fn sendfile_to_a_closed_peer_is_an_error_not_a_hang() {
+    let _fds = support::process_lock();
     let path = temp_path("sendfile-peer");
     std::fs::write(&path, pattern(5, 4 << 20)).unwrap();
     let file = aio::fs::File::open(&path).await.unwrap();

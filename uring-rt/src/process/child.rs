@@ -49,8 +49,6 @@ impl Running {
         }
     }
 
-    /// SIGKILL (sent to the pid, which cannot be reused before it is
-    /// reaped, by us).
     /// SIGKILL, through the pidfd where there is one: a child reaped
     /// behind our back (another library's `waitpid`, `SIGCHLD` ignored)
     /// has given up its pid, and kill(2) of the number could hit whatever

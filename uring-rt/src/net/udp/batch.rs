@@ -14,9 +14,11 @@ impl UdpSocket {
     /// buffer, in one system call (recvmmsg(2)); waits for the first.
     ///
     /// On success, result `i` is the size and source of the datagram in
-    /// `bufs[i]`, whose initialized length is set to that size (a datagram
-    /// longer than its buffer's writable region is truncated, as for
-    /// [`recv_from`](Self::recv_from)). Buffers past the last result are
+    /// `bufs[i]`: it lands in the buffer's writable region, whose first
+    /// `size` bytes become initialized, as for
+    /// [`recv_from`](Self::recv_from) (so a `Vec` gets it appended after
+    /// its length: pass empty ones to get the datagram alone). A datagram
+    /// longer than that region is truncated. Buffers past the last result are
     /// returned untouched. Whatever was queued when the call ran is taken,
     /// up to `bufs.len()` datagrams; the call does not wait to fill more
     /// buffers. Linux takes at most 1024 buffers per call.
