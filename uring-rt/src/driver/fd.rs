@@ -63,17 +63,39 @@ impl SharedFd {
 
     /// Takes the descriptor out, open, for a new owner (`into_std`, another
     /// core): ops still queued for it reach the kernel first, and the epoll
-    /// backend stops watching it. Clones held by ops whose futures were
-    /// dropped (the kernel still finishing them) no longer close it.
+    /// backend stops watching it. If ops whose futures were dropped still
+    /// hold it (the kernel, or epoll's blocking pool, still finishing
+    /// them), the new owner gets a duplicate (`F_DUPFD_CLOEXEC`: the same
+    /// open socket or file under another number) and the number closes
+    /// with the last of them, so nothing the kernel does late lands on a
+    /// descriptor that reused it.
     ///
     /// # Errors
     ///
     /// The ring could not take the queued submissions (a fatal driver
-    /// error); the descriptor stays with `self` and is closed with it.
+    /// error), or the duplicate could not be made (`EMFILE`); the
+    /// descriptor stays with `self` and is closed with it.
     pub(crate) fn into_owned(self) -> io::Result<OwnedFd> {
         let fd = self.inner.fd;
         if let Some(res) = crate::driver::context::try_with(|d| d.release_fd(fd)) {
             res?;
+        }
+        if Rc::strong_count(&self.inner) > 1 {
+            // Ops whose futures were dropped still hold the number, and the
+            // kernel may not be done with it: a splice on an io-wq worker
+            // looks its input descriptor up only when the worker gets to
+            // it. Were the number handed out, closed and reused meanwhile,
+            // that op would read from whatever took it. The caller gets a
+            // duplicate (the same open socket or file) instead, and the
+            // number closes with the last of those ops, as usual.
+            // SAFETY: F_DUPFD_CLOEXEC reads no memory; `fd` is open (ours).
+            let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+            if dup < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: fcntl returned a fresh descriptor that nothing else
+            // owns.
+            return Ok(unsafe { OwnedFd::from_raw_fd(dup) });
         }
         self.inner.taken.set(true);
         // SAFETY: `fd` is open and ours (SharedFd's invariant); `taken` now
