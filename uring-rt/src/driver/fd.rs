@@ -68,13 +68,13 @@ impl SharedFd {
     /// them), the new owner gets a duplicate (`F_DUPFD_CLOEXEC`: the same
     /// open socket or file under another number) and the number closes
     /// with the last of them, so nothing the kernel does late lands on a
-    /// descriptor that reused it.
+    /// descriptor that reused it (out of descriptors for the duplicate, the
+    /// number itself is handed out, as when no op holds it).
     ///
     /// # Errors
     ///
     /// The ring could not take the queued submissions (a fatal driver
-    /// error), or the duplicate could not be made (`EMFILE`); the
-    /// descriptor stays with `self` and is closed with it.
+    /// error); the descriptor stays with `self` and is closed with it.
     pub(crate) fn into_owned(self) -> io::Result<OwnedFd> {
         let fd = self.inner.fd;
         if let Some(res) = crate::driver::context::try_with(|d| d.release_fd(fd)) {
@@ -88,14 +88,16 @@ impl SharedFd {
             // that op would read from whatever took it. The caller gets a
             // duplicate (the same open socket or file) instead, and the
             // number closes with the last of those ops, as usual.
+            // Out of descriptors (EMFILE), the number itself is handed out
+            // as before rather than failing a call that `IntoRawFd` cannot
+            // report.
             // SAFETY: F_DUPFD_CLOEXEC reads no memory; `fd` is open (ours).
             let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-            if dup < 0 {
-                return Err(io::Error::last_os_error());
+            if dup >= 0 {
+                // SAFETY: fcntl returned a fresh descriptor that nothing
+                // else owns.
+                return Ok(unsafe { OwnedFd::from_raw_fd(dup) });
             }
-            // SAFETY: fcntl returned a fresh descriptor that nothing else
-            // owns.
-            return Ok(unsafe { OwnedFd::from_raw_fd(dup) });
         }
         self.inner.taken.set(true);
         // SAFETY: `fd` is open and ours (SharedFd's invariant); `taken` now
