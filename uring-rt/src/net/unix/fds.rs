@@ -93,7 +93,10 @@ macro_rules! fds_impl {
             ///
             /// If the sender attached more than `max_fds`, the kernel
             /// closes the extra ones: they are lost (and not an error).
-            /// Size `max_fds` for the most the peer may send.
+            /// Size `max_fds` for the most the peer may send. The control
+            /// buffer has room for `SCM_RIGHTS` only: on a socket with
+            /// `SO_PASSCRED` set, the credentials message takes that room
+            /// and the kernel closes every descriptor sent.
             ///
             /// # Errors
             ///
