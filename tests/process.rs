@@ -292,3 +292,21 @@ async fn kill_after_an_outside_reap_cannot_hit_a_reused_pid() {
     }
     eprintln!("skipped: the pid was never reused");
 }
+
+/// `wait` under `time::cancel_after` stops at the deadline with
+/// `ECANCELED` (the pidfd's readiness op is cancelled in the kernel), and
+/// the child can be waited for again after: `wait` is cancel safe.
+#[aio::test]
+async fn wait_under_cancel_after_stops_at_the_deadline_and_can_resume() {
+    let mut child = Command::new("sleep").arg("100").spawn().expect("spawn");
+    let start = Instant::now();
+    let res = aio::time::cancel_after(Duration::from_millis(50), child.wait()).await;
+    let err = res
+        .expect_err("the deadline passed first")
+        .expect_err("wait was stopped");
+    assert_eq!(err.raw_os_error(), Some(libc::ECANCELED), "{err}");
+    assert!(start.elapsed() < LIMIT);
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    child.kill().await.unwrap();
+    assert_eq!(child.wait().await.unwrap().signal(), Some(libc::SIGKILL));
+}

@@ -104,6 +104,17 @@ async fn scenarios() {
     assert_eq!(status.signal(), Some(libc::SIGKILL));
     assert_eq!(child.id(), None);
 
+    // `wait` under `cancel_after` stops at the deadline with ECANCELED on
+    // this path too (a sleep, not a kernel op, checks the request), and
+    // resumes after (process.rs:
+    // wait_under_cancel_after_stops_at_the_deadline_and_can_resume).
+    let mut child = Command::new("sleep").arg("100").spawn().unwrap();
+    let res = aio::time::cancel_after(Duration::from_millis(50), child.wait()).await;
+    let err = res.expect_err("the deadline passed first").unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ECANCELED), "{err}");
+    child.kill().await.unwrap();
+    assert_eq!(child.wait().await.unwrap().signal(), Some(libc::SIGKILL));
+
     // try_wait before and after the exit.
     let mut child = Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
     let pid = child.id().unwrap();

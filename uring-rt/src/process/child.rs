@@ -10,8 +10,10 @@
 //! - Dropped while `running`: handed to [`orphan::adopt`], which reaps it
 //!   when it exits (after a SIGKILL if `kill_on_drop`).
 
+use std::future::Future;
 use std::io;
 use std::os::fd::OwnedFd;
+use std::task::Poll;
 use std::time::Duration;
 
 use super::orphan;
@@ -38,11 +40,22 @@ impl Running {
 
     /// Completes once the process may have exited (a readiness op on the
     /// pidfd; without one, a sleep that doubles up to `POLL_MAX`).
+    ///
+    /// Under `time::cancel_after` past its deadline both ways end with
+    /// `ECANCELED`: the readiness op is cancelled in the kernel, and the
+    /// sleep, which is no kernel op, checks the request itself.
     pub(super) async fn exited(&self, backoff: &mut Duration) -> io::Result<()> {
         match &self.pidfd {
             Some(pidfd) => pidfd.readable().await.map(drop),
             None => {
-                crate::time::sleep(*backoff).await;
+                let mut sleep = std::pin::pin!(crate::time::sleep(*backoff));
+                std::future::poll_fn(|cx| {
+                    if crate::cancel::requested() {
+                        return Poll::Ready(Err(io::Error::from_raw_os_error(libc::ECANCELED)));
+                    }
+                    sleep.as_mut().poll(cx).map(Ok)
+                })
+                .await?;
                 *backoff = (*backoff * 2).min(POLL_MAX);
                 Ok(())
             }
@@ -186,7 +199,8 @@ impl Child {
     /// # Errors
     ///
     /// The readiness op on the pidfd failed (`ECANCELED` when the runtime
-    /// shuts down), or `waitpid` did (`ECHILD` if someone else reaped the
+    /// shuts down, or under [`cancel_after`](crate::time::cancel_after)
+    /// past its deadline), or `waitpid` did (`ECHILD` if someone else reaped the
     /// process, e.g. a `waitpid(-1)` elsewhere in the program).
     ///
     /// # Cancel safety
