@@ -254,6 +254,18 @@ pub fn fd_count() -> usize {
         - 1
 }
 
+/// Number of open sockets, pipes and files of this process: descriptors
+/// other than `anon_inode:` ones (eventfd, io_uring, epoll), which are what
+/// a runtime opens when it starts. A test that counts while holding
+/// [`process_lock`] inside `#[aio::test]` uses this: another test's
+/// runtime, created before its body waits on the lock, adds only those.
+pub fn io_fd_count() -> usize {
+    fd_listing()
+        .iter()
+        .filter(|(_, target)| !target.starts_with("anon_inode:") && !target.starts_with("/proc/"))
+        .count()
+}
+
 /// The open descriptors of this process with what they point to, for
 /// failure messages.
 pub fn fd_listing() -> Vec<(RawFd, String)> {
