@@ -479,6 +479,14 @@ impl AsRawFd for File {
     }
 }
 
+/// For calls that take any descriptor, as `aio::io::splice` from a file
+/// into a pipe, or `fstat`/`flock` through rustix or libc.
+impl AsFd for File {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 impl fmt::Debug for File {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("File").field("fd", &self.fd.raw()).finish()
