@@ -187,6 +187,70 @@ async fn sendfile_sends_a_3_mib_file_and_stops_at_its_end() {
     std::fs::remove_file(&path).unwrap();
 }
 
+/// Ranges on both sides of io_uring's copy limit (64 KiB: read and send
+/// through a buffer; above: splices), from offsets, one running past the
+/// end of the file: every byte arrives, in order (epoll: sendfile(2) for
+/// all). A small send to a closed peer then fails as the large one does.
+#[aio::test]
+async fn sendfile_ranges_around_the_copy_limit_arrive_intact() {
+    let _fds = support::process_lock();
+    let path = temp_path("sendfile-ranges");
+    let data = pattern(6, 200 << 10);
+    std::fs::write(&path, &data).unwrap();
+    let file = aio::fs::File::open(&path).await.unwrap();
+    let (mut a, mut b) = tcp_pair().await;
+    let recv = aio::spawn(async move {
+        let (res, got) = b.read_to_end(Vec::new()).await;
+        res.unwrap();
+        got
+    });
+    // (offset, len, what comes back)
+    let ranges: [(usize, usize, usize); 6] = [
+        (0, 4096, 4096),
+        (100, 64 << 10, 64 << 10),
+        (1000, (64 << 10) + 1, (64 << 10) + 1),
+        (5, 1, 1),
+        ((200 << 10) - 10, 64 << 10, 10),
+        (200 << 10, 4096, 0),
+    ];
+    let mut want = Vec::new();
+    for (offset, len, back) in ranges {
+        let sent = within(LIMIT, "sendfile", a.sendfile(&file, offset as u64, len))
+            .await
+            .unwrap();
+        assert_eq!(sent, back, "sendfile({offset}, {len})");
+        want.extend_from_slice(&data[offset..offset + back]);
+    }
+    drop(a);
+    let got = within(LIMIT, "the receiver", recv).await.unwrap();
+    assert_eq!(got.len(), want.len());
+    assert!(
+        got == want,
+        "first difference at {:?}",
+        support::first_difference(&got, &want)
+    );
+
+    let (mut a, b) = tcp_pair().await;
+    drop(b);
+    let res = within(LIMIT, "small sendfiles to a closed peer", async {
+        loop {
+            if let Err(e) = a.sendfile(&file, 0, 4096).await {
+                return e;
+            }
+        }
+    })
+    .await;
+    assert!(
+        matches!(
+            res.kind(),
+            ErrorKind::BrokenPipe | ErrorKind::ConnectionReset
+        ),
+        "{res}"
+    );
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+}
+
 #[aio::test]
 async fn sendfile_to_a_closed_peer_is_an_error_not_a_hang() {
     let _fds = support::process_lock();
