@@ -85,6 +85,44 @@ async fn copy_of_an_empty_reader_is_zero() {
     assert!(out.into_inner().is_empty());
 }
 
+/// A file is a splice source too (`fs::File: AsFd`): its bytes go into a
+/// pipe from the file's position, which moves with them.
+#[aio::test]
+async fn splice_moves_a_file_into_a_pipe() {
+    let _fds = support::process_lock();
+    let path = temp_path("splice-file");
+    let data = pattern(8, 48 << 10);
+    std::fs::write(&path, &data).unwrap();
+    let file = aio::fs::File::open(&path).await.unwrap();
+    let (mut r, w) = aio::io::pipe().unwrap();
+    let mut moved = 0;
+    while moved < data.len() {
+        let n = within(
+            LIMIT,
+            "splice file to pipe",
+            aio::io::splice(&file, &w, 16 << 10),
+        )
+        .await
+        .unwrap();
+        assert!(n > 0, "the file ended early");
+        moved += n;
+        let (res, got) = r.read_exact(Vec::with_capacity(n)).await;
+        res.unwrap();
+        assert!(
+            got[..] == data[moved - n..moved],
+            "bytes {}..{moved} changed",
+            moved - n
+        );
+    }
+    assert_eq!(
+        aio::io::splice(&file, &w, 10).await.unwrap(),
+        0,
+        "at the end"
+    );
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+}
+
 #[aio::test]
 async fn splice_moves_a_socket_into_a_pipe_and_a_pipe_into_a_socket() {
     let _fds = support::process_lock();
