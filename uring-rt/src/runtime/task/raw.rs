@@ -323,12 +323,22 @@ fn inc_ref(header: &Header) {
 static WAKER_VTABLE: RawWakerVTable =
     RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
 
+/// The waker vtable's `clone`: takes a new reference for the new waker.
+///
+/// # Safety
+/// `ptr` is the data pointer of a live waker made from this vtable: a task
+/// header the waker holds a reference to.
 unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
     // SAFETY: a live waker owns (or borrows) a reference, so the header is alive.
     inc_ref(unsafe { &*(ptr as *const Header) });
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
+/// The waker vtable's `wake`: schedules the task, handing it the waker's
+/// reference.
+///
+/// # Safety
+/// As [`waker_clone`]; the waker is consumed (its reference moves on).
 unsafe fn waker_wake(ptr: *const ()) {
     // SAFETY: wake consumes the waker, whose reference moves into the
     // TaskRef; a waker's data pointer is a live, non-null header.
@@ -337,6 +347,11 @@ unsafe fn waker_wake(ptr: *const ()) {
     crate::runtime::schedule(task);
 }
 
+/// The waker vtable's `wake_by_ref`: schedules the task with a new
+/// reference.
+///
+/// # Safety
+/// As [`waker_clone`].
 unsafe fn waker_wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker keeps the header alive; we take a new reference.
     let header = unsafe { &*(ptr as *const Header) };
@@ -346,6 +361,10 @@ unsafe fn waker_wake_by_ref(ptr: *const ()) {
     });
 }
 
+/// The waker vtable's `drop`: releases the waker's reference.
+///
+/// # Safety
+/// As [`waker_clone`]; the waker is gone after the call.
 unsafe fn waker_drop(ptr: *const ()) {
     // SAFETY: dropping the waker releases the reference it owned; its data
     // pointer is a live, non-null header.
@@ -396,6 +415,11 @@ unsafe fn replace_stage<F: Future>(
     }
 }
 
+/// [`Vtable::poll`] for `F`.
+///
+/// # Safety
+/// `ptr` is the header of a live `TaskCell<F>` (the vtable's own `F`), on
+/// its owner thread, with no borrow of its stage live.
 unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
     // SAFETY: ptr is a live TaskCell<F> (vtable matches), owner thread.
     let header = unsafe { ptr.as_ref() };
@@ -458,6 +482,10 @@ impl<F: Future> Drop for DropOnUnwind<F> {
     }
 }
 
+/// [`Vtable::cancel`] for `F`.
+///
+/// # Safety
+/// As [`poll`].
 unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: live TaskCell<F>, owner thread, no borrow of the stage live.
     let stage = unsafe { stage::<F>(ptr) };
@@ -471,6 +499,11 @@ unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
     unsafe { ptr::write(stage, Stage::Finished(Err(err))) };
 }
 
+/// [`Vtable::read_output`] for `F`.
+///
+/// # Safety
+/// As [`poll`], and `dst` points to a valid, writable
+/// `Poll<Result<F::Output, JoinError>>`.
 unsafe fn read_output<F: Future + 'static>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: live TaskCell<F>, owner thread; the caller passes a
     // Poll<Result<F::Output, JoinError>> (JoinHandle<F::Output> does).
@@ -486,6 +519,10 @@ unsafe fn read_output<F: Future + 'static>(ptr: NonNull<Header>, dst: *mut ()) {
     }
 }
 
+/// [`Vtable::drop_stage`] for `F`.
+///
+/// # Safety
+/// As [`poll`].
 unsafe fn drop_stage<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: live TaskCell<F>, owner thread. A panicking output destructor
     // is contained; nobody is left to report it to.
@@ -494,6 +531,11 @@ unsafe fn drop_stage<F: Future + 'static>(ptr: NonNull<Header>) {
     }
 }
 
+/// [`Vtable::dealloc`] for `F`.
+///
+/// # Safety
+/// `ptr` is the header of a `TaskCell<F>` made by `TaskRef::new` with this
+/// `F`, and its last reference is gone: nothing can reach it after.
 unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: the last reference is gone and the cell came from Box::leak in
     // TaskRef::new with this F.
