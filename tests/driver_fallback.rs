@@ -214,9 +214,7 @@ fn auto_comes_up_with_64_kib_of_locked_memory() {
             rlim_cur: 64 * 1024,
             rlim_max: 64 * 1024,
         };
-        // SAFETY: `limit` is a live rlimit the kernel reads.
-        let r = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) };
-        assert_eq!(r, 0, "setrlimit: {}", io::Error::last_os_error());
+        support::set_rlimit(libc::RLIMIT_MEMLOCK, limit);
         // A big ring: kernels that charge rings to memlock (before 5.12)
         // refuse it, and Auto must retry smaller or fall back.
         let rt = RuntimeBuilder::new()

@@ -33,7 +33,8 @@ use aio::time::{sleep, timeout_at};
 use aio::{Driver, Runtime, RuntimeBuilder};
 use support::{
     assert_fds, cpu_time, drivers, fd_count, fd_listing, first_difference, is_child, next, pattern,
-    process_lock, raise_nofile, run_child, settle, wait_until, within,
+    process_lock, raise_nofile, rlimit, run_child, set_rlimit, set_soft_rlimit, settle, wait_until,
+    within,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -117,26 +118,6 @@ async fn echo_client(addr: SocketAddr, seed: u64, rounds: u64) {
         let len = [1, 1000, 32 * 1024, 4096][(r % 4) as usize];
         echo_once(&mut conn, seed * 1000 + r, len).await;
     }
-}
-
-fn nofile() -> libc::rlimit {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into a valid rlimit.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-    lim
-}
-
-fn set_rlimit(resource: libc::__rlimit_resource_t, lim: libc::rlimit) {
-    // SAFETY: setrlimit reads a valid rlimit.
-    assert_eq!(
-        unsafe { libc::setrlimit(resource, &lim) },
-        0,
-        "setrlimit: {}",
-        io::Error::last_os_error()
-    );
 }
 
 // ---------------------------------------------------------------------------
@@ -223,7 +204,7 @@ async fn nofile_exhausted_mid_traffic() {
     // more. (Set before the server arms its accept: io_uring reads
     // RLIMIT_NOFILE when it prepares an op, and a multishot accept keeps
     // the limit it was armed under.)
-    let saved = nofile();
+    let saved = rlimit(libc::RLIMIT_NOFILE);
     set_rlimit(
         libc::RLIMIT_NOFILE,
         libc::rlimit {
@@ -486,20 +467,6 @@ async fn serve_without_locked_memory() {
 
 const MEMLOCK_CHILD: &str = "memlock_zero_child";
 
-fn set_memlock(bytes: libc::rlim_t) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into a valid rlimit.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) },
-        0
-    );
-    lim.rlim_cur = bytes.min(lim.rlim_max);
-    set_rlimit(libc::RLIMIT_MEMLOCK, lim);
-}
-
 /// `RLIMIT_MEMLOCK` at zero (and no CAP_IPC_LOCK, which would exempt a
 /// root test run). What this checks, as observed on 6.18: io_uring charges
 /// its rings' pinned memory to the limit, so a ring cannot be set up at all
@@ -530,7 +497,7 @@ fn memlock_zero_child() {
     let early = want
         .contains(&Driver::IoUring)
         .then(|| support::runtime(Driver::IoUring));
-    set_memlock(0);
+    set_soft_rlimit(libc::RLIMIT_MEMLOCK, 0);
 
     let rt = Runtime::new().expect("Driver::Auto must come up with RLIMIT_MEMLOCK=0");
     let auto = rt.driver();

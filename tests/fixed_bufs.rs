@@ -470,24 +470,6 @@ fn a_pool_outside_a_runtime_panics() {
     let _ = FixedBufPool::new(1, 64);
 }
 
-/// Sets the soft RLIMIT_MEMLOCK of the process (the hard one stays);
-/// returns the previous one.
-fn set_locked_memory_limit(bytes: u64) -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into a valid rlimit.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
-    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
-    let previous = lim.rlim_cur;
-    lim.rlim_cur = bytes.min(lim.rlim_max);
-    // SAFETY: setrlimit reads a valid rlimit.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) };
-    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
-    previous
-}
-
 #[test]
 fn the_locked_memory_limit_is_named_when_registration_hits_it() {
     const NAME: &str = "the_locked_memory_limit_is_named_when_registration_hits_it";
@@ -507,7 +489,7 @@ fn the_locked_memory_limit_is_named_when_registration_hits_it() {
     let rt = runtime(aio::Driver::IoUring);
     rt.block_on(async {
         // (The ring itself is charged too: limited only once it exists.)
-        let limit = set_locked_memory_limit(0);
+        let limit = support::set_soft_rlimit(libc::RLIMIT_MEMLOCK, 0);
         // Nothing may be pinned. (A limit above 0 is not a reliable test:
         // the kernel charges memory backed by large folios far below its
         // size, e.g. 128 KiB for these 1 MiB on 6.18.)
@@ -521,7 +503,7 @@ fn the_locked_memory_limit_is_named_when_registration_hits_it() {
         eprintln!("the error: {msg}");
         // With the limit raised, a pool registers (the failed one left no
         // slot taken), and works.
-        set_locked_memory_limit(limit);
+        support::set_soft_rlimit(libc::RLIMIT_MEMLOCK, limit);
         let pool = FixedBufPool::new(4, 4096).unwrap();
         assert!(pool.is_registered());
         let tmp = TempFile::new("memlock");

@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::io::{self, ErrorKind};
+use std::io::ErrorKind;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 use aio::io::{AsyncReadRent, AsyncReadRentExt, AsyncWriteRent, AsyncWriteRentExt};
 use aio::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use aio::time::{sleep, timeout, timeout_at};
-use support::{cpu_time, drivers, is_child, next, run_child, runtime, temp_socket_path, within};
+use support::{
+    cpu_time, drivers, is_child, next, rlimit, run_child, runtime, set_rlimit, temp_socket_path,
+    within,
+};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -318,34 +321,17 @@ fn reset_during_write_all_child() {
 // Accept under EMFILE
 // ---------------------------------------------------------------------------
 
-fn nofile() -> libc::rlimit {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into a valid rlimit.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-    lim
-}
-
-fn set_nofile(lim: libc::rlimit) {
-    // SAFETY: setrlimit reads a valid rlimit.
-    assert_eq!(
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) },
-        0,
-        "{}",
-        io::Error::last_os_error()
-    );
-}
-
 async fn accept_under_emfile() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let saved = nofile();
-    set_nofile(libc::rlimit {
-        rlim_cur: (support::fd_count() + 32) as libc::rlim_t,
-        rlim_max: saved.rlim_max,
-    });
+    let saved = rlimit(libc::RLIMIT_NOFILE);
+    set_rlimit(
+        libc::RLIMIT_NOFILE,
+        libc::rlimit {
+            rlim_cur: (support::fd_count() + 32) as libc::rlim_t,
+            rlim_max: saved.rlim_max,
+        },
+    );
 
     // Use up every descriptor but one, which the client takes.
     let mut hog: Vec<OwnedFd> = Vec::new();
@@ -419,7 +405,7 @@ async fn accept_under_emfile() {
     let (res, got) = within(LIMIT, "echo", client.read_exact(Vec::with_capacity(5))).await;
     res.unwrap();
     assert_eq!(got, b"hello");
-    set_nofile(saved);
+    set_rlimit(libc::RLIMIT_NOFILE, saved);
 }
 
 const EMFILE_CHILD: &str = "accept_under_emfile_child";

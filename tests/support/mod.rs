@@ -322,27 +322,46 @@ pub fn process_lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Raises the soft RLIMIT_NOFILE to at least `want` (up to the hard limit)
-/// and returns the soft limit in effect.
-pub fn raise_nofile(want: u64) -> u64 {
+/// The current limit of `resource` (getrlimit(2)).
+pub fn rlimit(resource: libc::__rlimit_resource_t) -> libc::rlimit {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into a valid rlimit.
+    let rc = unsafe { libc::getrlimit(resource, &mut lim) };
+    assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    lim
+}
+
+/// setrlimit(2) of `resource`; panics with the errno on failure.
+pub fn set_rlimit(resource: libc::__rlimit_resource_t, lim: libc::rlimit) {
+    // SAFETY: setrlimit reads a valid rlimit.
     assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) },
+        unsafe { libc::setrlimit(resource, &lim) },
         0,
-        "getrlimit"
+        "setrlimit: {}",
+        std::io::Error::last_os_error()
     );
+}
+
+/// Sets the soft limit of `resource` to `soft` (at most the hard one,
+/// which stays); returns the previous soft limit.
+pub fn set_soft_rlimit(resource: libc::__rlimit_resource_t, soft: libc::rlim_t) -> libc::rlim_t {
+    let mut lim = rlimit(resource);
+    let previous = lim.rlim_cur;
+    lim.rlim_cur = soft.min(lim.rlim_max);
+    set_rlimit(resource, lim);
+    previous
+}
+
+/// Raises the soft RLIMIT_NOFILE to at least `want` (up to the hard limit)
+/// and returns the soft limit in effect.
+pub fn raise_nofile(want: u64) -> u64 {
+    let mut lim = rlimit(libc::RLIMIT_NOFILE);
     if lim.rlim_cur < want {
         lim.rlim_cur = want.min(lim.rlim_max);
-        // SAFETY: setrlimit reads a valid rlimit.
-        assert_eq!(
-            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) },
-            0,
-            "setrlimit"
-        );
+        set_rlimit(libc::RLIMIT_NOFILE, lim);
     }
     lim.rlim_cur
 }
