@@ -177,3 +177,25 @@ fn from_std_outside_a_runtime_panics() {
     let file = std::fs::File::open("/dev/null").unwrap();
     let _ = File::from_std(file);
 }
+
+/// `fs::rename` (IORING_OP_RENAMEAT; the blocking pool on epoll) moves a
+/// file, replaces an existing target, and gives `NotFound` for a missing
+/// source, as std's does (tokio's `tests/fs_rename.rs`).
+#[aio::test]
+async fn rename_moves_replaces_and_reports_a_missing_source() {
+    let dir = TempDir::new("rename");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    fs::write(&a, b"first".to_vec()).await.unwrap();
+    fs::rename(&a, &b).await.unwrap();
+    assert!(!a.exists(), "the old name is gone");
+    assert_eq!(fs::read(&b).await.unwrap(), b"first");
+    fs::write(&a, b"second".to_vec()).await.unwrap();
+    fs::rename(&a, &b).await.unwrap();
+    assert_eq!(
+        fs::read(&b).await.unwrap(),
+        b"second",
+        "the target was replaced"
+    );
+    let err = fs::rename(&a, dir.join("c")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
