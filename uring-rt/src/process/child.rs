@@ -200,8 +200,8 @@ impl Child {
     ///
     /// The readiness op on the pidfd failed (`ECANCELED` when the runtime
     /// shuts down, or under [`cancel_after`](crate::time::cancel_after)
-    /// past its deadline), or `waitpid` did (`ECHILD` if someone else reaped the
-    /// process, e.g. a `waitpid(-1)` elsewhere in the program).
+    /// past its deadline), or `waitpid` did (`ECHILD` if someone else
+    /// reaped the process, e.g. a `waitpid(-1)` elsewhere in the program).
     ///
     /// # Cancel safety
     ///

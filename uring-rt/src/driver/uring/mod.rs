@@ -194,7 +194,7 @@ impl Uring {
             // Entries still queued go to the kernel first, which issues each
             // as it is submitted: a `send_to_many` must not overtake a
             // `send_to` started before it on the same socket (nor a
-            // `sendfile` a write).
+            // `recv_from_many` a `recv_from`).
             if !self.ring.submission().is_empty() {
                 self.enter(0, None, out)?;
             }

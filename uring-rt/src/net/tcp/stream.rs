@@ -279,19 +279,19 @@ impl TcpStream {
     /// Sends `len` bytes of `file`, from byte `offset`: sendfile(2) on
     /// epoll. io_uring has no sendfile opcode: there a range of up to 64
     /// KiB is read into a buffer and sent (two ops the kernel completes
-    /// inline; a 4 KiB file costs about 40% less CPU so than by splices,
-    /// which io_uring runs on its worker threads), and a larger one goes
-    /// through file-to-pipe and pipe-to-socket splices, without copying
-    /// the bytes through user space. Sends all `len` bytes, or up to the
-    /// end of the file; returns how many were sent. The file's own
+    /// inline; a 4 KiB file costs about a quarter less CPU so than by
+    /// splices, which io_uring runs on its worker threads), and a larger
+    /// one goes through file-to-pipe and pipe-to-socket splices, without
+    /// copying the bytes through user space. Sends all `len` bytes, or up
+    /// to the end of the file; returns how many were sent. The file's own
     /// position is not used or moved.
     ///
     /// # Errors
     ///
     /// The socket's errors (`EPIPE`, `ECONNRESET`), the file's read
-    /// errors, or `EMFILE` for the pipe (io_uring, over 64 KiB). An error after some bytes were
-    /// sent is still returned as the error (the stream is then not usable
-    /// for a protocol that counts bytes).
+    /// errors, or `EMFILE` for the pipe (io_uring, over 64 KiB). An error
+    /// after some bytes were sent is still returned as the error (the
+    /// stream is then not usable for a protocol that counts bytes).
     ///
     /// # Cancel safety
     ///
